@@ -1,0 +1,75 @@
+# Two asymmetric views per image (BYOL colour recipe), each recording its
+# crop box in the original image. Images are loaded as BGR by mmcv; the
+# data preprocessor converts to RGB and normalises with ImageNet statistics.
+data_root = 'data/imagenet/train/'
+crop_size = 224
+
+view_pipeline1 = [
+    dict(
+        type='RandomResizedCropWithCoord',
+        scale=crop_size,
+        crop_ratio_range=(0.08, 1.0),
+        aspect_ratio_range=(3.0 / 4.0, 4.0 / 3.0),
+        interpolation='bilinear',
+        backend='cv2',
+    ),
+    dict(type='RandomFlipWithCoord', prob=0.5),
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(
+                type='mmpretrain.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.2,
+                hue=0.1,
+            )
+        ],
+        prob=0.8,
+    ),
+    dict(
+        type='mmpretrain.RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.114, 0.587, 0.2989),
+    ),  # BGR order
+    dict(
+        type='mmpretrain.GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=1.0,
+    ),
+    dict(type='mmpretrain.Solarize', thr=128, prob=0.0),
+]
+# View 2 differs only in blur (p=0.1) and solarisation (p=0.2).
+view_pipeline2 = [
+    *view_pipeline1[:4],
+    dict(
+        type='mmpretrain.GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.1,
+    ),
+    dict(type='mmpretrain.Solarize', thr=128, prob=0.2),
+]
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='MultiViewWithCoord',
+        num_views=[1, 1],
+        transforms=[view_pipeline1, view_pipeline2],
+    ),
+    dict(type='PackPixProInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    pin_memory=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='ImageFolder', data_root=data_root, pipeline=train_pipeline),
+)

@@ -1,0 +1,31 @@
+# Runtime shared by every pre-training config.
+default_scope = 'mmpixpro'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', interval=10, max_keep_ckpts=3, save_last=True
+    ),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo when no GPU is visible.
+    dist_cfg=dict(backend='nccl'),
+)
+
+log_processor = dict(window_size=10)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
+log_level = 'INFO'
+load_from = None
+resume = False
+# Data order and augmentation are reproducible from the seed; workers and
+# ranks get distinct seeds from mmengine's worker_init_fn.
+randomness = dict(seed=0, deterministic=False)

@@ -1,0 +1,81 @@
+"""Random resized crop and flip that record the view's box in the image."""
+
+import mmcv
+import numpy as np
+from mmcv.transforms import RandomFlip
+from mmpretrain.datasets.transforms import RandomResizedCrop
+
+from mmpixpro.registry import TRANSFORMS
+
+
+def normalised_box(
+    left: int, top: int, width: int, height: int, img_w: int, img_h: int
+) -> np.ndarray:
+    """``[x1/(W-1), y1/(H-1), (x1+w-1)/(W-1), (y1+h-1)/(H-1)]``, float32."""
+    norm_w, norm_h = max(img_w - 1, 1), max(img_h - 1, 1)
+    return np.array(
+        [
+            left / norm_w,
+            top / norm_h,
+            (left + width - 1) / norm_w,
+            (top + height - 1) / norm_h,
+        ],
+        dtype=np.float32,
+    )
+
+
+@TRANSFORMS.register_module()
+class RandomResizedCropWithCoord(RandomResizedCrop):
+    """mmpretrain's ``RandomResizedCrop`` that also records the crop box.
+
+    (The parent samples the crop exactly as wanted but discards its box.)
+
+    Added key ``coord``: the box ``[x1, y1, x2, y2]`` of the crop in the
+    original image, normalised per axis by ``(W - 1, H - 1)``, float32 [4].
+    Arguments are those of ``mmpretrain.RandomResizedCrop`` (``scale`` is the
+    output size; ``crop_ratio_range`` defaults to (0.08, 1.0),
+    ``aspect_ratio_range`` to (3/4, 4/3)).
+    """
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        img_h, img_w = img.shape[:2]
+        top, left, crop_h, crop_w = self.rand_crop_params(img)
+        crop = img[top : top + crop_h, left : left + crop_w]
+        results['img'] = mmcv.imresize(
+            crop,
+            tuple(self.scale[::-1]),
+            interpolation=self.interpolation,
+            backend=self.backend,
+        )
+        results['img_shape'] = results['img'].shape[:2]
+        results['coord'] = normalised_box(left, top, crop_w, crop_h, img_w, img_h)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomFlipWithCoord(RandomFlip):
+    """mmcv's horizontal ``RandomFlip`` that also flips the recorded box.
+
+    A flipped view's box runs right to left: ``x1`` and ``x2`` of ``coord``
+    are swapped, so that feature column ``c`` of the flipped view maps back
+    to the right place in the original image.
+
+    Args:
+        prob (float): Flip probability. Defaults to 0.5.
+    """
+
+    def __init__(self, prob: float = 0.5, direction: str = 'horizontal'):
+        if direction != 'horizontal':
+            raise ValueError(
+                'RandomFlipWithCoord only supports '
+                f"direction='horizontal', got {direction!r}"
+            )
+        super().__init__(prob=prob, direction=direction)
+
+    def _flip(self, results: dict) -> None:
+        super()._flip(results)
+        if 'coord' in results:
+            coord = results['coord'].copy()
+            coord[[0, 2]] = coord[[2, 0]]
+            results['coord'] = coord

@@ -1,0 +1,46 @@
+"""Multi-process training on CPU (gloo), for tests and CPU-only machines.
+
+mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its Runner
+passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without a GPU.
+"""
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+# Registered in mmengine's root registry: the Runner looks wrappers up there,
+# where a grandchild scope such as ``mmpixpro.`` is not searched.
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` that drops ``device_ids`` for CPU modules.
+
+    (torch's DDP rejects ``device_ids`` for a module on the CPU.)
+    """
+
+    def __init__(self, module, device_ids=None, **kwargs) -> None:
+        if next(module.parameters()).device.type == 'cpu':
+            device_ids = None
+        super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Start gloo and use the CPU DDP wrapper when no GPU is visible.
+
+    Call before building the Runner, in a process started by torchrun
+    (``launcher='pytorch'``). The Runner then finds the process group
+    initialised and does not call ``init_dist`` itself.
+    """
+    if torch.cuda.is_available() or cfg.get('launcher') != 'pytorch':
+        return
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = dict(
+        type='CPUDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False),
+    )
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    cfg.model_wrapper_cfg = wrapper

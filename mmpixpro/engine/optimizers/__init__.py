@@ -1,0 +1,3 @@
+from .lars import PixProLARS
+
+__all__ = ['PixProLARS']

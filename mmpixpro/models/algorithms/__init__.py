@@ -1,0 +1,3 @@
+from .pixpro import PixPro
+
+__all__ = ['PixPro']

@@ -1,0 +1,3 @@
+from .pixel_head import PixelHead
+
+__all__ = ['PixelHead']

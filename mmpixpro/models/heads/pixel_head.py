@@ -1,0 +1,98 @@
+"""Pixel-level head: pair rule, pixel propagation and loss for every level."""
+
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmpixpro.models.utils import pixel_pair_mask
+from mmpixpro.registry import MODELS
+
+Levels = Sequence[Tensor]
+
+
+@MODELS.register_module()
+class PixelHead(BaseModule):
+    """Symmetric pixel-consistency loss between two views, over all levels.
+
+    For each output level, the positive pairs of the two views are computed
+    once from their crop boxes and that level's feature size. The online
+    features of each view pass through the pixel propagation module and are
+    compared with the target features of the other view::
+
+        L_level = loss(ppm(x1), z2, M) + loss(ppm(x2), z1, M^T)
+        L = mean over levels of L_level
+
+    The PPM's weights are shared by all levels.
+
+    Args:
+        loss (dict): The pixel loss, called once per direction as
+            ``loss(pred, target, pos_mask)``. Defaults to
+            ``dict(type='PixProLoss')``.
+        ppm (dict, optional): The pixel propagation module applied to the
+            online features. None feeds the projected features directly.
+        pos_threshold (float): ``T`` of the pair rule. Defaults to 0.7.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(
+        self,
+        loss: dict = dict(type='PixProLoss'),
+        ppm: Optional[dict] = dict(type='PixelPropagationModule', in_channels=256),
+        pos_threshold: float = 0.7,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not pos_threshold > 0:
+            raise ValueError(f'pos_threshold (T) must be > 0, got {pos_threshold}')
+        self.pos_threshold = pos_threshold
+        self.loss_module = MODELS.build(loss)
+        self.ppm = MODELS.build(ppm) if ppm is not None else None
+
+    def propagate(self, x: Tensor) -> Tensor:
+        """The online branch's prediction from its projected features."""
+        return self.ppm(x) if self.ppm is not None else x
+
+    def loss(
+        self,
+        online1: Levels,
+        online2: Levels,
+        target1: Levels,
+        target2: Levels,
+        coords1: Tensor,
+        coords2: Tensor,
+    ) -> Dict[str, Tensor]:
+        """Loss of the two views.
+
+        Args:
+            online1, online2 (Sequence[Tensor]): Online projected features of
+                view 1 / view 2, one ``[N, C, H, W]`` map per level.
+            target1, target2 (Sequence[Tensor]): Target (momentum) projected
+                features of view 1 / view 2, same levels.
+            coords1, coords2 (Tensor): Crop boxes ``[N, 4]`` of the views.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` and ``num_pos_pairs`` (mean number
+            of positive pairs per image and level, logged only).
+        """
+        num_levels = len(online1)
+        if not (len(online2) == len(target1) == len(target2) == num_levels):
+            raise ValueError('all feature sequences need the same number of levels')
+        losses, num_pairs = [], []
+        for o1, o2, t1, t2 in zip(online1, online2, target1, target2):
+            mask = pixel_pair_mask(
+                coords1,
+                coords2,
+                o1.shape[-2:],
+                o2.shape[-2:],
+                self.pos_threshold,
+            )
+            loss12 = self.loss_module(self.propagate(o1), t2, mask)
+            loss21 = self.loss_module(self.propagate(o2), t1, mask.transpose(1, 2))
+            losses.append(loss12 + loss21)
+            num_pairs.append(mask.sum(dim=(1, 2)).float().mean())
+        return dict(
+            loss=torch.stack(losses).mean(),
+            num_pos_pairs=torch.stack(num_pairs).mean().detach(),
+        )

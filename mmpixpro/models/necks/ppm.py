@@ -1,0 +1,85 @@
+"""The pixel propagation module (PPM) of PixPro (Eq. 3-4 of the paper)."""
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmpixpro.registry import MODELS
+
+
+@MODELS.register_module()
+class PixelPropagationModule(BaseModule):
+    r"""Smooth each pixel's feature with those of similar pixels of its view.
+
+    For the features :math:`x_i` of all pixels ``i`` of one view:
+
+    .. math::
+
+        s(i, j) = \max(\cos(x_i, x_j), 0)^{\gamma}, \qquad
+        y_i = \mathrm{norm}\Big(\sum_j s(i, j)\,
+                \mathrm{norm}\big(g(x_j)\big)\Big)
+
+    where the sum runs over all pixels ``j`` of the same view, ``i``
+    included, and ``g`` is a transform of ``num_layers`` layers: 0 is the
+    identity, 1 a 1x1 convolution with bias, 2 conv-BN-ReLU-conv.
+
+    Args:
+        in_channels (int): Channels ``C`` of the projected features.
+        gamma (float): Sharpness exponent of the similarity. Defaults to 2.0.
+        num_layers (int): Layers ``l`` of ``g``, one of 0, 1, 2. Defaults
+            to 1.
+        norm_cfg (dict): Norm layer of the 2-layer transform. Defaults to
+            ``dict(type='BN')``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        gamma: float = 2.0,
+        num_layers: int = 1,
+        norm_cfg: dict = dict(type='BN'),
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not gamma > 0:
+            raise ValueError(f'gamma must be > 0, got {gamma}')
+        if num_layers not in (0, 1, 2):
+            raise ValueError(f'num_layers (l) must be 0, 1 or 2, got {num_layers}')
+        self.gamma = gamma
+        self.num_layers = num_layers
+        if num_layers == 0:
+            self.transform = nn.Identity()
+        elif num_layers == 1:
+            self.transform = nn.Conv2d(in_channels, in_channels, 1)
+        else:
+            self.transform = nn.Sequential(
+                ConvModule(
+                    in_channels,
+                    in_channels,
+                    1,
+                    bias=True,
+                    norm_cfg=norm_cfg,
+                    act_cfg=dict(type='ReLU'),
+                ),
+                nn.Conv2d(in_channels, in_channels, 1),
+            )
+
+    def similarity(self, x: Tensor) -> Tensor:
+        """``s(i, j)`` for all pixel pairs of each view, ``[N, HW, HW]``."""
+        feat = F.normalize(x.flatten(2), dim=1)  # [N, C, HW]
+        cos = torch.bmm(feat.transpose(1, 2), feat)  # [N, HW, HW]
+        return cos.clamp(min=0).pow(self.gamma)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Propagate ``x`` ``[N, C, H, W]``; returns ``[N, C, H, W]``."""
+        n, c, h, w = x.shape
+        sim = self.similarity(x)  # [N, HW, HW]
+        value = F.normalize(self.transform(x).flatten(2), dim=1)  # [N, C, HW]
+        # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
+        out = torch.bmm(value, sim.transpose(1, 2))  # [N, C, HW]
+        return F.normalize(out, dim=1).view(n, c, h, w)

@@ -1,0 +1,107 @@
+"""The positive-pair rule of PixPro (Eq. 1 of the paper)."""
+
+from typing import Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+
+def feature_cell_centres(coords: Tensor, shape: Sequence[int]) -> Tuple[Tensor, Tensor]:
+    """Centres of the feature-map cells of a view, in original-image units.
+
+    A view's box ``[x1, y1, x2, y2]`` (normalised per axis; ``x1 > x2`` when
+    the view was flipped) is split into an ``H x W`` grid of bins of size
+    ``bw = (x2 - x1) / W`` and ``bh = (y2 - y1) / H``. Cell ``(r, c)`` has
+    its centre at ``(x1 + (c + 0.5) bw, y1 + (r + 0.5) bh)``.
+
+    Args:
+        coords (Tensor): Boxes ``[N, 4]``.
+        shape (Sequence[int]): ``(H, W)`` of the feature map.
+
+    Returns:
+        tuple[Tensor, Tensor]: centres ``[N, H*W, 2]`` (x, y), cells in
+        row-major order as ``feature.flatten(2)``; and the bin diagonal
+        ``sqrt(bw^2 + bh^2)`` of each view ``[N]``.
+    """
+    if coords.dim() != 2 or coords.size(1) != 4:
+        raise ValueError(f'coords must have shape [N, 4], got {tuple(coords.shape)}')
+    h, w = int(shape[0]), int(shape[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f'feature shape must be positive, got {(h, w)}')
+    coords = coords.float()
+    bin_w = (coords[:, 2] - coords[:, 0]) / w  # [N]
+    bin_h = (coords[:, 3] - coords[:, 1]) / h  # [N]
+    steps_x = torch.arange(w, device=coords.device, dtype=coords.dtype) + 0.5
+    steps_y = torch.arange(h, device=coords.device, dtype=coords.dtype) + 0.5
+    centre_x = coords[:, 0, None] + steps_x[None] * bin_w[:, None]  # [N, W]
+    centre_y = coords[:, 1, None] + steps_y[None] * bin_h[:, None]  # [N, H]
+    centres = torch.stack(
+        [
+            centre_x[:, None, :].expand(-1, h, -1),
+            centre_y[:, :, None].expand(-1, -1, w),
+        ],
+        dim=-1,
+    ).reshape(coords.size(0), h * w, 2)  # [N, H*W, 2]
+    diag = torch.sqrt(bin_w**2 + bin_h**2)  # [N]
+    return centres, diag
+
+
+def pixel_pair_distance(
+    coords1: Tensor,
+    coords2: Tensor,
+    shape1: Sequence[int],
+    shape2: Sequence[int],
+) -> Tensor:
+    """Normalised distances between the cells of two views.
+
+    ``dist(i, j) = ||centre1_i - centre2_j|| / max(diag1, diag2)``, where the
+    diagonals are those of one feature bin of each view.
+
+    Returns:
+        Tensor: ``[N, H1*W1, H2*W2]``.
+    """
+    if coords1.shape != coords2.shape:
+        raise ValueError(
+            'coords1 and coords2 must have the same shape, got '
+            f'{tuple(coords1.shape)} and {tuple(coords2.shape)}'
+        )
+    centres1, diag1 = feature_cell_centres(coords1, shape1)
+    centres2, diag2 = feature_cell_centres(coords2, shape2)
+    # Explicit differences rather than torch.cdist: cdist's matmul path loses
+    # precision for points this close, which would flip pairs at the
+    # threshold.
+    diff = centres1[:, :, None, :] - centres2[:, None, :, :]  # [N,HW1,HW2,2]
+    dist = diff.pow(2).sum(-1).sqrt()  # [N, HW1, HW2]
+    return dist / torch.maximum(diag1, diag2)[:, None, None]
+
+
+def pixel_pair_mask(
+    coords1: Tensor,
+    coords2: Tensor,
+    shape1: Sequence[int],
+    shape2: Sequence[int],
+    threshold: float = 0.7,
+) -> Tensor:
+    """Positive pixel pairs between two views (Eq. 1 of PixPro).
+
+    Cell ``i`` of view 1 and cell ``j`` of view 2 form a positive pair iff
+    their centres, mapped to the original image, are closer than
+    ``threshold`` times the larger bin diagonal of the two views::
+
+        ||c1_i - c2_j|| / max(diag1, diag2) < T
+
+    Args:
+        coords1 (Tensor): Boxes of view 1 in the original image, ``[N, 4]``
+            as ``[x1, y1, x2, y2]`` normalised per axis by ``(W-1, H-1)``; a
+            horizontally flipped view has ``x1`` and ``x2`` swapped.
+        coords2 (Tensor): Boxes of view 2, ``[N, 4]``.
+        shape1 (Sequence[int]): ``(H1, W1)`` of view 1's feature map.
+        shape2 (Sequence[int]): ``(H2, W2)`` of view 2's feature map.
+        threshold (float): ``T``; strict inequality. Defaults to 0.7.
+
+    Returns:
+        Tensor: bool ``[N, H1*W1, H2*W2]``, cells in row-major order.
+    """
+    if not threshold > 0:
+        raise ValueError(f'threshold (T) must be > 0, got {threshold}')
+    return pixel_pair_distance(coords1, coords2, shape1, shape2) < threshold

@@ -1,0 +1,73 @@
+"""Registries of mmpixpro: children of mmpretrain's, scope ``mmpixpro``.
+
+Every class of this package is registered here and found lazily through
+``locations``. A name without a scope is looked up in mmpixpro first and then
+in its parents (mmpretrain, then mmengine). Classes of other OpenMMLab projects
+are reached with an explicit scope prefix, e.g. ``type='mmdet.FPN'`` or
+``type='mmpretrain.ResNet'``.
+"""
+
+from mmengine.registry import Registry
+from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
+from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
+from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
+from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
+from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
+from mmpretrain.registry import MODEL_WRAPPERS as MMPRETRAIN_MODEL_WRAPPERS
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+from mmpretrain.registry import (
+    OPTIM_WRAPPER_CONSTRUCTORS as MMPRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS,
+)
+from mmpretrain.registry import OPTIM_WRAPPERS as MMPRETRAIN_OPTIM_WRAPPERS
+from mmpretrain.registry import OPTIMIZERS as MMPRETRAIN_OPTIMIZERS
+from mmpretrain.registry import PARAM_SCHEDULERS as MMPRETRAIN_PARAM_SCHEDULERS
+from mmpretrain.registry import RUNNERS as MMPRETRAIN_RUNNERS
+from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
+from mmpretrain.registry import VISBACKENDS as MMPRETRAIN_VISBACKENDS
+from mmpretrain.registry import VISUALIZERS as MMPRETRAIN_VISUALIZERS
+
+RUNNERS = Registry('runner', parent=MMPRETRAIN_RUNNERS, locations=['mmpixpro.engine'])
+LOOPS = Registry('loop', parent=MMPRETRAIN_LOOPS, locations=['mmpixpro.engine'])
+HOOKS = Registry('hook', parent=MMPRETRAIN_HOOKS, locations=['mmpixpro.engine'])
+DATASETS = Registry(
+    'dataset', parent=MMPRETRAIN_DATASETS, locations=['mmpixpro.datasets']
+)
+DATA_SAMPLERS = Registry(
+    'data sampler',
+    parent=MMPRETRAIN_DATA_SAMPLERS,
+    locations=['mmpixpro.datasets'],
+)
+TRANSFORMS = Registry(
+    'transform', parent=MMPRETRAIN_TRANSFORMS, locations=['mmpixpro.datasets']
+)
+MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['mmpixpro.models'])
+MODEL_WRAPPERS = Registry(
+    'model_wrapper',
+    parent=MMPRETRAIN_MODEL_WRAPPERS,
+    locations=['mmpixpro.engine'],
+)
+OPTIMIZERS = Registry(
+    'optimizer', parent=MMPRETRAIN_OPTIMIZERS, locations=['mmpixpro.engine']
+)
+OPTIM_WRAPPERS = Registry(
+    'optim_wrapper',
+    parent=MMPRETRAIN_OPTIM_WRAPPERS,
+    locations=['mmpixpro.engine'],
+)
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMPRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS,
+    locations=['mmpixpro.engine'],
+)
+PARAM_SCHEDULERS = Registry(
+    'parameter scheduler',
+    parent=MMPRETRAIN_PARAM_SCHEDULERS,
+    locations=['mmpixpro.engine'],
+)
+METRICS = Registry('metric', parent=MMPRETRAIN_METRICS, locations=['mmpixpro.engine'])
+VISBACKENDS = Registry(
+    'vis_backend', parent=MMPRETRAIN_VISBACKENDS, locations=['mmpixpro.engine']
+)
+VISUALIZERS = Registry(
+    'visualizer', parent=MMPRETRAIN_VISUALIZERS, locations=['mmpixpro.engine']
+)

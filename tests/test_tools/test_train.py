@@ -1,0 +1,196 @@
+"""tools/train.py and tools/dist_train.sh on the demo config and photos."""
+
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import DEMO_CONFIG, REPO
+from helpers import checkpoint_path
+
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+QUICK = [
+    'train_cfg.max_epochs=1',
+    'train_dataloader.num_workers=0',
+    'default_hooks.logger.interval=1',
+]
+
+
+def run(cmd, timeout=900, **env):
+    result = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, OMP_NUM_THREADS='1', **env),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def load_train_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('mmpixpro_train', TRAIN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """One epoch (3 iterations) of the demo config, as the README runs it."""
+    work_dir = tmp_path_factory.mktemp('demo_run')
+    run(
+        [
+            sys.executable,
+            TRAIN,
+            DEMO_CONFIG,
+            '--work-dir',
+            str(work_dir),
+            '--cfg-options',
+            *QUICK,
+        ]
+    )
+    return work_dir
+
+
+def test_checkpoint_loads_with_weights_only(trained):
+    ckpt = torch.load(checkpoint_path(trained), weights_only=True)
+    assert ckpt['meta']['iter'] == 3
+    keys = ckpt['state_dict'].keys()
+    assert any(k.startswith('backbone.') for k in keys)
+    assert any(k.startswith('projector.') for k in keys)
+    assert any(k.startswith('target_net.module.') for k in keys)
+
+
+def test_without_mmpixpro_torch_refuses_the_checkpoint(trained):
+    # What the explicit allow-list fixes: plain torch (>= 2.6) refuses it.
+    code = (
+        'import sys, torch\n'
+        'try:\n'
+        '    torch.load(sys.argv[1], weights_only=True)\n'
+        'except Exception as e:\n'
+        '    print("refused:", type(e).__name__)\n'
+    )
+    out = run([sys.executable, '-c', code, checkpoint_path(trained)])
+    assert 'refused: UnpicklingError' in out.stdout
+
+
+@pytest.mark.parametrize('backbone_type', ['mmpretrain.ResNet', 'mmdet.ResNet'])
+def test_backbone_loads_into_resnet_without_conversion(trained, backbone_type):
+    from mmpixpro.registry import MODELS
+
+    ckpt_path = checkpoint_path(trained)
+    state = torch.load(ckpt_path, weights_only=True)['state_dict']
+    backbone = MODELS.build(
+        dict(
+            type=backbone_type,
+            depth=18,
+            init_cfg=dict(type='Pretrained', checkpoint=ckpt_path, prefix='backbone.'),
+        )
+    )
+    backbone.init_weights()
+    own = backbone.state_dict()
+    expected = {
+        k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')
+    }
+    assert set(own) == set(expected)  # nothing missing, nothing extra
+    for key, value in expected.items():
+        assert torch.equal(own[key], value), key
+
+
+def test_resume_continues_from_the_checkpoint(trained, tmp_path):
+    work_dir = tmp_path / 'resumed'
+    run(
+        [
+            sys.executable,
+            TRAIN,
+            DEMO_CONFIG,
+            '--work-dir',
+            str(work_dir),
+            '--resume',
+            checkpoint_path(trained),
+            '--cfg-options',
+            *QUICK[1:],
+            'train_cfg.max_epochs=2',
+        ]
+    )
+    ckpt = torch.load(checkpoint_path(work_dir), weights_only=True)
+    assert ckpt['meta']['iter'] == 6
+    assert int(ckpt['state_dict']['target_net.steps']) == 6
+
+
+@pytest.mark.parametrize(
+    'option, error, text',
+    [
+        (
+            'train_dataloader.dataset.data_root=/no/such/photos',
+            FileNotFoundError,
+            '/no/such/photos',
+        ),
+        ('model.head.loss.type=PixProLos', KeyError, 'PixProLos'),
+        ('model.head.pos_treshold=0.5', TypeError, 'pos_treshold'),
+        ('model.head.ppm.num_layers=3', ValueError, 'num_layers'),
+    ],
+)
+def test_bad_config_fails_before_training(tmp_path, option, error, text):
+    train = load_train_module()
+    with pytest.raises(error, match=text):
+        train.main(
+            [
+                DEMO_CONFIG,
+                '--work-dir',
+                str(tmp_path),
+                '--cfg-options',
+                *QUICK,
+                option,
+            ]
+        )
+    assert not osp.exists(osp.join(tmp_path, 'last_checkpoint'))
+
+
+def test_missing_config_file(tmp_path):
+    train = load_train_module()
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        train.main([str(tmp_path / 'nope.py')])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_with_torchrun_on_cpu(tmp_path):
+    result = run(
+        [
+            'bash',
+            'tools/dist_train.sh',
+            DEMO_CONFIG,
+            '2',
+            '--work-dir',
+            str(tmp_path),
+            '--cfg-options',
+            *QUICK,
+            'train_dataloader.batch_size=2',
+        ],
+        PYTHON=sys.executable,
+        PORT=str(free_port()),
+    )
+    ckpt = torch.load(checkpoint_path(tmp_path), weights_only=True)
+    # 12 photos / (2 processes x 2 images) = 3 iterations.
+    assert ckpt['meta']['iter'] == 3
+    logs = [
+        osp.join(root, f)
+        for root, _, files in os.walk(tmp_path)
+        for f in files
+        if f.endswith('.log')
+    ]
+    text = ''.join(open(p).read() for p in logs)
+    assert 'Distributed training: True' in text, result.stdout[-2000:]
