@@ -104,6 +104,8 @@ def main(argv=None) -> None:
         f'{elapsed / 60:.1f} min on {torch.get_num_threads()} CPU threads',
         f'  loss         {first["loss"]:.3f} (iter {first["iter"]}) -> '
         f'{last["loss"]:.3f} (iter {last["iter"]}); best possible -4',
+        f'  spread       {first["feature_spread"]:.3f} -> '
+        f'{last["feature_spread"]:.3f} (pixel-feature spread, ~1 varied, 0 collapsed)',
         f'  tau          {first["momentum_tau"]:.5f} -> {last["momentum_tau"]:.5f}',
         f'  checkpoint   {ckpt}',
         f'  log          {log_file}',

@@ -1,3 +1,3 @@
-from .pixel_head import PixelHead
+from .pixel_head import PixelHead, feature_spread
 
-__all__ = ['PixelHead']
+__all__ = ['PixelHead', 'feature_spread']

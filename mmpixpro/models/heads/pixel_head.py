@@ -1,8 +1,10 @@
 """Pixel-level head: pair rule, pixel propagation and loss for every level."""
 
+import math
 from typing import Dict, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -10,6 +12,22 @@ from mmpixpro.models.utils import pixel_pair_mask
 from mmpixpro.registry import MODELS
 
 Levels = Sequence[Tensor]
+
+
+def feature_spread(x: Tensor) -> Tensor:
+    """How much normalised pixel features vary within each image.
+
+    ``sqrt(C) * mean_{n, c} std_pixels(normalize(x)[n, c])``: about 1 for
+    features spread over the sphere, 0 when every pixel of an image has the
+    same feature (a collapse that drives the PixPro loss to -4).
+
+    Args:
+        x (Tensor): ``[N, C, H, W]``.
+    """
+    if x.shape[-2] * x.shape[-1] < 2:
+        return x.new_zeros(())
+    feat = F.normalize(x.detach().flatten(2).float(), dim=1)  # [N, C, HW]
+    return feat.std(dim=2).mean() * math.sqrt(x.size(1))
 
 
 @MODELS.register_module()
@@ -73,8 +91,9 @@ class PixelHead(BaseModule):
             coords1, coords2 (Tensor): Crop boxes ``[N, 4]`` of the views.
 
         Returns:
-            dict[str, Tensor]: ``loss`` and ``num_pos_pairs`` (mean number
-            of positive pairs per image and level, logged only).
+            dict[str, Tensor]: ``loss``; logged only: ``num_pos_pairs`` (mean
+            number of positive pairs per image and level) and
+            ``feature_spread`` (see :func:`feature_spread`, target view 1).
         """
         num_levels = len(online1)
         if not (len(online2) == len(target1) == len(target2) == num_levels):
@@ -92,7 +111,9 @@ class PixelHead(BaseModule):
             loss21 = self.loss_module(self.propagate(o2), t1, mask.transpose(1, 2))
             losses.append(loss12 + loss21)
             num_pairs.append(mask.sum(dim=(1, 2)).float().mean())
+        spread = torch.stack([feature_spread(t) for t in target1]).mean()
         return dict(
             loss=torch.stack(losses).mean(),
             num_pos_pairs=torch.stack(num_pairs).mean().detach(),
+            feature_spread=spread,
         )

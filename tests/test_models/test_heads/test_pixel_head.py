@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from mmpixpro.models import PixelHead, pixel_pair_mask
+from mmpixpro.models.heads.pixel_head import feature_spread
 
 
 def test_loss_is_minus_four_when_branches_agree_on_every_pair():
@@ -47,3 +48,11 @@ def test_levels_are_averaged():
 def test_bad_threshold_names_the_key():
     with pytest.raises(ValueError, match='pos_threshold'):
         PixelHead(pos_threshold=0)
+
+
+def test_feature_spread_separates_varied_from_collapsed_features():
+    torch.manual_seed(0)
+    varied = torch.randn(4, 64, 7, 7)
+    collapsed = torch.randn(4, 64, 1, 1).expand(-1, -1, 7, 7)
+    assert 0.9 < feature_spread(varied) < 1.1
+    assert feature_spread(collapsed) < 1e-5
