@@ -34,21 +34,22 @@ def tiny_config(
     cfg = Config.fromfile(path)
     cfg.work_dir = str(work_dir)
 
+    shrink_depth = cfg.model.backbone.get('depth', 18) > 18
+
     def shrink(node: dict) -> None:
         if node.get('type') == 'RandomResizedCropWithCoord':
             node['scale'] = crop_size
-        norm = node.get('norm_cfg')
-        if isinstance(norm, dict) and norm.get('type') == 'SyncBN':
-            node['norm_cfg'] = dict(norm, type='BN')
         if node.get('type') == 'DenseProjector':
             node['hid_channels'] = 64
+        if shrink_depth:  # ResNet-50 -> 18: 4x fewer output channels
+            if node.get('in_channels') == 2048:
+                node['in_channels'] = 512
+            if node.get('in_channels') == [256, 512, 1024, 2048]:
+                node['in_channels'] = [64, 128, 256, 512]
 
+    if shrink_depth:
+        cfg.model.backbone.depth = 18
     walk(cfg._cfg_dict, shrink)
-    backbone = cfg.model.backbone
-    if backbone.get('depth', 18) > 18:
-        backbone.depth = 18
-        if cfg.model.projector.in_channels == 2048:
-            cfg.model.projector.in_channels = 512
     loader = cfg.train_dataloader
     loader.batch_size = batch_size
     loader.num_workers = 0

@@ -12,34 +12,50 @@ from torch import Tensor, nn
 from mmpixpro.registry import MODELS
 
 
+def last_conv_channels(module: nn.Module) -> Optional[int]:
+    """Output channels of the last ``Conv2d`` inside ``module``."""
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+    return convs[-1].out_channels if convs else None
+
+
 @MODELS.register_module()
 class PixPro(BaseSelfSupervisor):
     """PixPro: `Propagate Yourself <https://arxiv.org/abs/2011.10043>`_.
 
-    Online branch: ``backbone -> [neck] -> projector``, then the head's pixel
-    propagation module. Target branch: a momentum (EMA) copy of the same
-    modules, without gradient, its BN layers in train mode (batch
-    statistics). The target is updated once per iteration with
+    Online branch, per view::
+
+        backbone -> [neck (e.g. mmdet FPN)] -> select out_levels
+                 -> [bbox_head (FCOS towers)] -> projector -> head (PPM, loss)
+        C5 (last backbone output) -> [instance_head]
+
+    Target branch: a momentum (EMA) copy of backbone, neck, bbox_head,
+    projector and the instance projector, without gradient, BN in train mode
+    (batch statistics). Both branches run the backbone once per view; the
+    pixel and instance losses share that pass. The target is updated once per
+    iteration with
 
         tau_k = 1 - base_momentum * (cos(pi * k / K) + 1) / 2
 
-    where ``k`` is the global iteration and ``K`` the total number of
-    iterations (mmpretrain's :class:`CosineEMA`; its step counter is part of
-    the state dict, so the schedule continues exactly after a resume).
+    ``k`` the global iteration, ``K`` the total (mmpretrain's
+    :class:`CosineEMA`; its step counter is in the state dict, so the schedule
+    continues exactly after a resume). Module names ``backbone``, ``neck``
+    and ``bbox_head`` are those of an mmdet detector.
 
     Args:
-        backbone (dict): Backbone, e.g. ``mmpretrain.ResNet`` with
-            ``out_indices=(3,)`` for C5.
+        backbone (dict): e.g. ``mmpretrain.ResNet``; ``out_indices=(3,)`` for
+            C5, ``(0, 1, 2, 3)`` under an FPN.
         projector (dict): Dense projector applied to every output level.
         head (dict): Pixel head (pair rule, PPM, loss).
-        neck (dict, optional): A neck between backbone and projector (e.g.
-            ``mmdet.FPN``). Defaults to None.
-        base_momentum (float): ``1 - tau_0``. Defaults to 0.01 (tau starts
-            at 0.99 and ends at 1).
-        pretrained (str, optional): Path of pre-trained weights.
-        data_preprocessor (dict, optional): Defaults to mmpretrain's
-            ``SelfSupDataPreprocessor``.
-        init_cfg (dict, optional): Initialisation config.
+        neck (dict, optional): e.g. ``mmdet.FPN``.
+        bbox_head (dict, optional): e.g. ``FCOSTowers``, after the neck.
+        instance_head (dict, optional): ``InstanceHead`` on pooled C5; its
+            ``loss_weight`` is alpha of Eq. 6.
+        out_levels (Sequence[str], optional): Levels that get the pixel loss,
+            by name: ``'C2'``-``'C5'`` without a neck; ``'P3'``, ``'P4'``, ...
+            for an FPN (names from its ``start_level`` and ``num_outs``).
+            None: every output.
+        base_momentum (float): ``1 - tau_0``. Defaults to 0.01.
+        pretrained, data_preprocessor, init_cfg: see ``BaseSelfSupervisor``.
     """
 
     def __init__(
@@ -48,6 +64,9 @@ class PixPro(BaseSelfSupervisor):
         projector: dict,
         head: dict,
         neck: Optional[dict] = None,
+        bbox_head: Optional[dict] = None,
+        instance_head: Optional[dict] = None,
+        out_levels: Optional[Sequence[str]] = None,
         base_momentum: float = 0.01,
         pretrained: Optional[str] = None,
         data_preprocessor: Optional[dict] = None,
@@ -63,9 +82,96 @@ class PixPro(BaseSelfSupervisor):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )
+        self.bbox_head = MODELS.build(bbox_head) if bbox_head is not None else None
         self.projector = MODELS.build(projector)
+        self.instance_head = (
+            MODELS.build(instance_head) if instance_head is not None else None
+        )
+        self.level_names = self._output_level_names()
+        self.out_indices = self._select_levels(out_levels)
+        self._check_channels()
         self.base_momentum = base_momentum
         self.target_net = CosineEMA(self.online_net(), momentum=base_momentum)
+
+    # ----------------------------------------------------------- structure
+    def _backbone_channels(self) -> Optional[List[int]]:
+        """Channels of each backbone output, from its layers (ResNet-like)."""
+        names = getattr(self.backbone, 'res_layers', None)
+        indices = getattr(self.backbone, 'out_indices', None)
+        if names is None or indices is None:
+            return None
+        return [last_conv_channels(getattr(self.backbone, names[i])) for i in indices]
+
+    def _output_level_names(self) -> List[str]:
+        """Names of the dense outputs, before level selection."""
+        indices = getattr(self.backbone, 'out_indices', None)
+        if indices is None:
+            raise ValueError('PixPro needs a backbone with `out_indices`')
+        c_levels = [i + 2 for i in indices]  # ResNet stage i outputs C(i+2)
+        if not self.with_neck:
+            return [f'C{c}' for c in c_levels]
+        start = getattr(self.neck, 'start_level', 0)
+        num_outs = getattr(self.neck, 'num_outs', None)
+        if num_outs is None or start >= len(c_levels):
+            raise ValueError(
+                'cannot name the outputs of neck '
+                f'{type(self.neck).__name__}: it needs `start_level` and `num_outs`'
+            )
+        return [f'P{c_levels[start] + k}' for k in range(num_outs)]
+
+    def _select_levels(self, out_levels: Optional[Sequence[str]]) -> List[int]:
+        if out_levels is None:
+            return list(range(len(self.level_names)))
+        if isinstance(out_levels, str) or not out_levels:
+            raise ValueError(
+                'out_levels must be a non-empty sequence of level names, '
+                f'got {out_levels!r}'
+            )
+        unknown = [lv for lv in out_levels if lv not in self.level_names]
+        if unknown:
+            raise ValueError(
+                f'out_levels: unknown level(s) {unknown}; this model outputs '
+                f'{self.level_names}'
+            )
+        return [self.level_names.index(lv) for lv in out_levels]
+
+    def _check_channels(self) -> None:
+        """Fail at build time when consecutive modules do not fit."""
+        channels = self._backbone_channels()
+        if channels is None:
+            return
+        c5 = channels[-1]
+        dense = channels
+        if self.with_neck:
+            expected = list(getattr(self.neck, 'in_channels', channels))
+            if expected != channels:
+                raise ValueError(
+                    f'neck.in_channels {expected} do not match the backbone '
+                    f'outputs {channels} (out_indices {self.backbone.out_indices})'
+                )
+            dense = [getattr(self.neck, 'out_channels', None)] * len(self.level_names)
+        if self.bbox_head is not None:
+            tower_in = getattr(self.bbox_head, 'in_channels', None)
+            if tower_in is not None and dense[0] is not None and tower_in != dense[0]:
+                raise ValueError(
+                    f'bbox_head.in_channels {tower_in} does not match the neck '
+                    f'output channels {dense[0]}'
+                )
+            dense = [getattr(self.bbox_head, 'out_channels', None)] * len(dense)
+        proj_in = getattr(self.projector, 'in_channels', None)
+        for idx in self.out_indices:
+            if None not in (proj_in, dense[idx]) and proj_in != dense[idx]:
+                raise ValueError(
+                    f'projector.in_channels {proj_in} does not match the '
+                    f'{dense[idx]} channels of level {self.level_names[idx]}'
+                )
+        if self.instance_head is not None:
+            fc0 = getattr(self.instance_head.projector, 'fc0', None)
+            if fc0 is not None and fc0.in_features != c5:
+                raise ValueError(
+                    f'instance_head.projector.in_channels {fc0.in_features} '
+                    f'does not match the {c5} channels of the last backbone output'
+                )
 
     def online_net(self) -> nn.ModuleDict:
         """The online modules that have a momentum copy, by name.
@@ -75,18 +181,30 @@ class PixPro(BaseSelfSupervisor):
         modules = dict(backbone=self.backbone)
         if self.with_neck:
             modules['neck'] = self.neck
+        if self.bbox_head is not None:
+            modules['bbox_head'] = self.bbox_head
         modules['projector'] = self.projector
+        if self.instance_head is not None:
+            modules['instance_projector'] = self.instance_head.projector
         return nn.ModuleDict(modules)
 
-    @staticmethod
-    def encode(net: nn.ModuleDict, img: Tensor) -> Tuple[Tensor, ...]:
-        """Dense projected features of ``img``, one map per output level."""
+    # ------------------------------------------------------------- forward
+    def encode(
+        self, net: nn.ModuleDict, img: Tensor
+    ) -> Tuple[Tensor, Tuple[Tensor, ...]]:
+        """One backbone pass of ``img`` through ``net`` (online or target).
+
+        Returns:
+            tuple: the last backbone output (C5) and the projected dense
+            features of the selected levels.
+        """
         feats = net['backbone'](img)
-        if 'neck' in net:
-            feats = net['neck'](feats)
-        if isinstance(feats, Tensor):
-            feats = (feats,)
-        return tuple(net['projector'](tuple(feats)))
+        feats = (feats,) if isinstance(feats, Tensor) else tuple(feats)
+        dense = tuple(net['neck'](feats)) if 'neck' in net else feats
+        dense = tuple(dense[i] for i in self.out_indices)
+        if 'bbox_head' in net:
+            dense = tuple(net['bbox_head'](dense))
+        return feats[-1], tuple(net['projector'](dense))
 
     def momentum_tau(self) -> float:
         """``tau`` used by the target update of the current iteration."""
@@ -109,25 +227,32 @@ class PixPro(BaseSelfSupervisor):
                 ``coords`` tensor ``[2, 4]`` holding the views' crop boxes.
 
         Returns:
-            dict[str, Tensor]: The loss terms and logged statistics.
+            dict[str, Tensor]: The loss terms (``loss``, ``loss_instance``)
+            and logged statistics.
         """
         if len(inputs) != 2:
             raise ValueError(f'PixPro needs 2 views, got {len(inputs)}')
-        coords = self.gather_coords(data_samples, inputs[0].device)  # [N,2,4]
+        coords = self.gather_coords(data_samples, inputs[0].device)  # [N, 2, 4]
         online = self.online_net()
-        online1 = self.encode(online, inputs[0])
-        online2 = self.encode(online, inputs[1])
+        c5_1, online1 = self.encode(online, inputs[0])
+        c5_2, online2 = self.encode(online, inputs[1])
 
         with torch.no_grad():
             # Read tau before the update: the update advances the step.
             tau = self.momentum_tau()
             self.target_net.update_parameters(online)
-            target1 = self.encode(self.target_net.module, inputs[0])
-            target2 = self.encode(self.target_net.module, inputs[1])
+            target = self.target_net.module
+            t_c5_1, target1 = self.encode(target, inputs[0])
+            t_c5_2, target2 = self.encode(target, inputs[1])
 
         losses = self.head.loss(
             online1, online2, target1, target2, coords[:, 0], coords[:, 1]
         )
+        if self.instance_head is not None:
+            with torch.no_grad():
+                key1 = target['instance_projector']((t_c5_1,))[0]
+                key2 = target['instance_projector']((t_c5_2,))[0]
+            losses.update(self.instance_head.loss(c5_1, c5_2, key1, key2))
         losses['momentum_tau'] = torch.tensor(tau, device=coords.device)
         return losses
 

@@ -33,6 +33,7 @@ model = dict(
             gamma=2.0,
             num_layers=1,
         ),
-        loss=dict(type='PixProLoss', skip_empty=False),
+        # PixProLoss(skip_empty=True): images without pairs leave the mean
+        loss=dict(type='PixProLoss'),
     ),
 )

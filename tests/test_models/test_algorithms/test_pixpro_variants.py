@@ -1,0 +1,169 @@
+"""Multi-level outputs, FPN + FCOS-head pre-training, the instance branch."""
+
+import os.path as osp
+
+import pytest
+import torch
+from conftest import REPO
+from helpers import checkpoint_path, tiny_config
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner, load_checkpoint
+
+from mmpixpro.registry import MODELS
+
+SELFSUP = osp.join(REPO, 'configs', 'selfsup')
+FPN_HEAD = osp.join(SELFSUP, 'pixpro_r50_fpn_head.py')
+INST_FPN_HEAD = osp.join(SELFSUP, 'pixpro-inst_r50_fpn_head_8xb128-coslr-100e_in1k.py')
+P4 = osp.join(SELFSUP, 'pixpro_r50_p4_8xb128-coslr-100e_in1k.py')
+PREDICTION_LAYERS = ('conv_cls', 'conv_reg', 'conv_centerness', 'scales')
+
+
+def build(cfg_model):
+    model = MODELS.build(cfg_model)
+    model.init_weights()
+    return model
+
+
+def views(n=2, size=64):
+    torch.manual_seed(0)
+    imgs = [torch.randn(n, 3, size, size), torch.randn(n, 3, size, size)]
+    from mmpretrain.structures import DataSample
+
+    samples = []
+    for _ in range(n):
+        ds = DataSample()
+        ds.set_field(torch.tensor([[0.0, 0, 0.8, 0.8], [0.9, 0.2, 0.1, 1.0]]), 'coords')
+        samples.append(ds)
+    return imgs, samples
+
+
+@pytest.fixture(scope='module')
+def fpn_head_run(tmp_path_factory):
+    """A real (tiny) pre-training run of the FPN + head config."""
+    work_dir = tmp_path_factory.mktemp('fpn_head')
+    cfg = tiny_config(FPN_HEAD, work_dir, batch_size=4)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=2, by_epoch=False
+    )
+    Runner.from_cfg(cfg).train()
+    return cfg, checkpoint_path(str(work_dir))
+
+
+def build_fcos_detector(cfg):
+    """mmdet's own FCOS, with the FPN and towers of our shared settings."""
+    from mmdet.registry import MODELS as DET_MODELS
+
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return DET_MODELS.build(
+            dict(
+                type='FCOS',
+                backbone=dict(type='ResNet', depth=18, norm_eval=False),
+                neck=cfg.fcos_neck,
+                bbox_head=dict(type='FCOSHead', num_classes=80, **cfg.fcos_towers),
+                test_cfg=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5)),
+            )
+        )
+
+
+def test_checkpoint_loads_into_mmdet_fcos_without_conversion(fpn_head_run):
+    cfg, ckpt_path = fpn_head_run
+    state = torch.load(ckpt_path, weights_only=True)['state_dict']
+    detector = build_fcos_detector(cfg)
+    before = {k: v.clone() for k, v in detector.state_dict().items()}
+    load_checkpoint(detector, ckpt_path, map_location='cpu', strict=False)
+    after = detector.state_dict()
+
+    loaded = [k for k in after if k in state]
+    fresh = sorted(k for k in after if k not in state)
+    assert any(k.startswith('bbox_head.cls_convs.3.gn.') for k in loaded)
+    assert any(k.startswith('bbox_head.reg_convs.0.conv.') for k in loaded)
+    assert any(k.startswith('neck.fpn_convs.4.') for k in loaded)  # P7 conv
+    for key in loaded:
+        assert after[key].shape == state[key].shape, key
+        assert torch.equal(after[key], state[key]), key
+    # Only the prediction layers are not in the checkpoint.
+    assert fresh and all(k.split('.')[1] in PREDICTION_LAYERS for k in fresh), fresh
+    assert {k.split('.')[1] for k in fresh} == set(PREDICTION_LAYERS)
+    for key in fresh:
+        assert torch.equal(after[key], before[key])
+    prefixes = {k.split('.')[0] for k in loaded}
+    assert prefixes == {'backbone', 'neck', 'bbox_head'}
+
+
+def test_pretrained_towers_changed_during_training(fpn_head_run):
+    cfg, ckpt_path = fpn_head_run
+    state = torch.load(ckpt_path, weights_only=True)['state_dict']
+    model = build(cfg.model)  # fresh init with the same config
+    fresh = model.state_dict()
+    key = 'bbox_head.cls_convs.0.conv.weight'
+    assert state[key].shape == fresh[key].shape
+    assert not torch.equal(state[key], fresh[key])
+
+
+def test_instance_and_pixel_branches_share_one_backbone_pass_per_view(tmp_path):
+    cfg = tiny_config(INST_FPN_HEAD, tmp_path)
+    model = build(cfg.model)
+    calls = {'online': 0, 'target': 0}
+    model.backbone.register_forward_hook(
+        lambda *a: calls.__setitem__('online', calls['online'] + 1)
+    )
+    model.target_net.module['backbone'].register_forward_hook(
+        lambda *a: calls.__setitem__('target', calls['target'] + 1)
+    )
+    imgs, samples = views()
+    losses = model.loss(imgs, samples)
+    assert set(losses) >= {'loss', 'loss_instance'}
+    assert calls == {'online': 2, 'target': 2}
+    (losses['loss'] + losses['loss_instance']).backward()
+    assert model.instance_head.predictor.fc0.weight.grad is not None
+    assert model.bbox_head.reg_convs[0].conv.weight.grad is not None
+
+
+def test_single_level_selection(tmp_path):
+    cfg = tiny_config(P4, tmp_path)
+    model = build(cfg.model)
+    assert model.level_names == ['P3', 'P4', 'P5', 'P6', 'P7']
+    assert model.out_indices == [1]
+    imgs, samples = views(size=64)
+    _, dense = model.encode(model.online_net(), imgs[0])
+    assert [d.shape[-1] for d in dense] == [64 // 16]
+
+
+@pytest.mark.parametrize(
+    'edit, error, key',
+    [
+        (lambda m: m.update(out_levels=('P8',)), ValueError, 'out_levels'),
+        (lambda m: m.update(out_levels='P3'), ValueError, 'out_levels'),
+        (
+            lambda m: m.neck.update(in_channels=[64, 128, 256, 1024]),
+            ValueError,
+            'neck.in_channels',
+        ),
+        (lambda m: m.projector.update(in_channels=256), ValueError, 'projector'),
+        (lambda m: m.head.update(pos_threshold=0.0), ValueError, 'pos_threshold'),
+        (lambda m: m.head.ppm.update(gamma=-1.0), ValueError, 'gamma'),
+        (lambda m: m.head.ppm.update(num_layers=3), ValueError, 'num_layers'),
+    ],
+)
+def test_bad_settings_fail_at_build_naming_the_key(tmp_path, edit, error, key):
+    cfg = tiny_config(FPN_HEAD, tmp_path)
+    edit(cfg.model)
+    with pytest.raises(error, match=key):
+        MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize(
+    'edit, key',
+    [
+        (lambda h: h.update(loss_weight=-1.0), 'alpha'),
+        (lambda h: h.update(loss_type='moco'), 'loss_type'),
+        (lambda h: h.projector.update(in_channels=256), 'instance_head.projector'),
+    ],
+)
+def test_bad_instance_settings(tmp_path, edit, key):
+    cfg = tiny_config(INST_FPN_HEAD, tmp_path)
+    edit(cfg.model.instance_head)
+    with pytest.raises(ValueError, match=key):
+        MODELS.build(cfg.model)
