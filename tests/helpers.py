@@ -55,7 +55,9 @@ def tiny_config(
     loader.num_workers = 0
     loader.persistent_workers = False
     loader.pin_memory = False
-    loader.dataset.data_root = data_root
+    datasets = loader.dataset.get('datasets', [loader.dataset])  # ConcatDataset
+    for dataset in datasets:
+        dataset.data_root = data_root
     cfg.train_cfg.max_epochs = max_epochs
     cfg.default_hooks.logger.interval = 1
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
@@ -65,3 +67,17 @@ def tiny_config(
 def checkpoint_path(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
+
+
+def pretrain(config: str, work_dir, iters: int = 1) -> str:
+    """A real (tiny) pre-training run of ``config``; returns its checkpoint."""
+    from mmengine.runner import Runner
+
+    cfg = tiny_config(config, work_dir, batch_size=4)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=iters, by_epoch=False
+    )
+    Runner.from_cfg(cfg).train()
+    return checkpoint_path(str(work_dir))

@@ -16,6 +16,8 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# TRAIN_SCRIPT: the Python entry point (tools/benchmarks/* set their own).
+TRAIN_SCRIPT=${TRAIN_SCRIPT:-$ROOT/tools/train.py}
 # The project's .venv unless PYTHON names another interpreter.
 if [[ -z "${PYTHON:-}" ]]; then
     PYTHON=python
@@ -29,4 +31,4 @@ PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
     --master_port="$PORT" \
-    "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"
+    "$TRAIN_SCRIPT" "$CONFIG" --launcher pytorch "$@"

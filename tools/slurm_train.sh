@@ -18,6 +18,8 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# TRAIN_SCRIPT: the Python entry point (tools/benchmarks/* set their own).
+TRAIN_SCRIPT=${TRAIN_SCRIPT:-$ROOT/tools/train.py}
 # The project's .venv unless PYTHON names another interpreter.
 if [[ -z "${PYTHON:-}" ]]; then
     PYTHON=python
@@ -34,5 +36,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
+    "$PYTHON" -u "$TRAIN_SCRIPT" "$CONFIG" --work-dir="$WORK_DIR" \
     --launcher=slurm "$@"

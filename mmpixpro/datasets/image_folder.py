@@ -34,6 +34,11 @@ class ImageFolder(BaseDataset):
         extensions (Sequence[str]): Accepted file suffixes (case-insensitive).
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
 
+    Unreadable images: when the pipeline returns None for a file (see
+    :class:`LoadImageOrSkip`), another image is drawn, and the skipped paths
+    travel with the sample (``data_sample.skipped_images``) to the main
+    process, where ``UnreadableImageHook`` counts, logs and limits them.
+
     Raises:
         FileNotFoundError: ``data_root`` does not exist or is not a folder.
         ValueError: ``data_root`` holds no image file.
@@ -68,3 +73,21 @@ class ImageFolder(BaseDataset):
                 f'(looked for {", ".join(self.extensions)})'
             )
         return [dict(img_path=path) for path in sorted(paths)]
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            self.full_init()
+        skipped = []
+        for _ in range(self.max_refetch + 1):
+            data = self.prepare_data(idx)
+            if data is not None:
+                sample = data.get('data_samples') if isinstance(data, dict) else None
+                if skipped and hasattr(sample, 'set_metainfo'):
+                    sample.set_metainfo(dict(skipped_images=skipped))
+                return data
+            skipped.append(self.get_data_info(idx)['img_path'])
+            idx = self._rand_another()
+        raise RuntimeError(
+            f'{len(skipped)} images in a row could not be read under '
+            f'{self.data_root!r}, e.g. {skipped[:3]}'
+        )

@@ -6,8 +6,9 @@ import os.path as osp
 import pytest
 import torch
 from conftest import REPO
-from helpers import tiny_config
+from helpers import pretrain, tiny_config
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'selfsup', '*.py')))
@@ -19,9 +20,23 @@ def test_there_are_configs():
     assert 'pixpro_r50_c5_8xb128-coslr-400e_in1k.py' in names
 
 
+def continues_a_stage(cfg) -> bool:
+    hooks = cfg.get('custom_hooks', None) or []
+    return any(h.get('type') == 'MomentumRestartHook' for h in hooks)
+
+
+@pytest.fixture(scope='module')
+def imagenet_stage_ckpt(tmp_path_factory):
+    """A (tiny) ImageNet-stage FPN + head checkpoint of ours."""
+    config = osp.join(REPO, 'configs', 'selfsup', 'pixpro_r50_fpn_head.py')
+    return pretrain(config, tmp_path_factory.mktemp('stage1'), iters=2)
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
-def test_config_trains_one_iteration(path, tmp_path):
+def test_config_trains_one_iteration(path, tmp_path, request):
     cfg = tiny_config(path, tmp_path, batch_size=2)
+    if continues_a_stage(cfg):
+        cfg.load_from = request.getfixturevalue('imagenet_stage_ckpt')
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1)
     cfg.param_scheduler = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
@@ -69,3 +84,51 @@ def test_paper_schedule(epochs):
     assert cfg.model.head.pos_threshold == 0.7
     assert cfg.model.head.ppm.gamma == 2.0
     assert cfg.model.head.ppm.num_layers == 1
+
+
+COCO_STAGE = osp.join(
+    REPO, 'configs', 'selfsup', 'pixpro_r50_fpn_head_8xb128-coslr-120e_coco.py'
+)
+
+
+class FirstIterProbe(Hook):
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == 0:
+            model = runner.model
+            self.backbone = model.backbone.conv1.weight.detach().clone()
+            self.tower = model.bbox_head.cls_convs[0].conv.weight.detach().clone()
+            self.target = (
+                model.target_net.module['backbone'].conv1.weight.detach().clone()
+            )
+            self.steps = int(model.target_net.steps)
+
+
+def test_coco_stage_continues_from_an_imagenet_checkpoint(
+    imagenet_stage_ckpt, tmp_path
+):
+    state = torch.load(imagenet_stage_ckpt, weights_only=True)['state_dict']
+    assert int(state['target_net.steps']) == 2
+    cfg = tiny_config(COCO_STAGE, tmp_path)  # both COCO folders -> the photos
+    datasets = cfg.train_dataloader.dataset.datasets
+    assert [d.type for d in datasets] == ['ImageFolder', 'ImageFolder']
+    cfg.load_from = imagenet_stage_ckpt
+    cfg.train_cfg.max_epochs = 1
+    probe = FirstIterProbe()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(probe)
+    runner.train()
+    assert torch.equal(probe.backbone, state['backbone.conv1.weight'])
+    assert torch.equal(probe.tower, state['bbox_head.cls_convs.0.conv.weight'])
+    # The loaded target is kept, and tau's schedule restarts (steps -> 1).
+    assert torch.equal(probe.target, state['target_net.module.backbone.conv1.weight'])
+    assert probe.steps == 1
+    assert len(runner.train_dataloader.dataset) == 24  # 12 photos x 2 folders
+    assert runner.iter == 6
+
+
+def test_coco_stage_refuses_to_start_without_a_checkpoint(tmp_path):
+    cfg = tiny_config(COCO_STAGE, tmp_path)
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match='load_from'):
+        runner.train()
+    assert runner.iter == 0

@@ -7,9 +7,18 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3, save_last=True
+        type='CheckpointHook',
+        interval=10,
+        max_keep_ckpts=3,
+        save_last=True,
+        # temp file + rename: a crash while saving never corrupts a checkpoint
+        backend_args=dict(backend='atomic_local'),
     ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Long-run safety (mmpixpro.engine.hooks); override or disable by key.
+    non_finite_loss=dict(type='NonFiniteLossHook'),
+    unreadable_images=dict(type='UnreadableImageHook', max_fraction=0.01),
+    feature_spread=dict(type='FeatureSpreadHook', threshold=0.05),
 )
 
 env_cfg = dict(

@@ -4,9 +4,11 @@ from .crop_with_coord import (
     normalised_box,
 )
 from .formatting import PackPixProInputs, image_to_tensor
+from .loading import LoadImageOrSkip
 from .multi_view import MultiViewWithCoord
 
 __all__ = [
+    'LoadImageOrSkip',
     'MultiViewWithCoord',
     'PackPixProInputs',
     'RandomFlipWithCoord',

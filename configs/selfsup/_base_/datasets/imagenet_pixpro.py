@@ -54,7 +54,8 @@ view_pipeline2 = [
 ]
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # unreadable files are skipped, counted and reported (UnreadableImageHook)
+    dict(type='LoadImageOrSkip'),
     dict(
         type='MultiViewWithCoord',
         num_views=[1, 1],

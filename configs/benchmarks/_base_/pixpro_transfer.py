@@ -1,0 +1,37 @@
+# What every benchmark shares with PixPro pre-training: its input
+# normalisation (RGB, ImageNet mean / std, as in
+# configs/selfsup/_base_/models/pixpro_r50_c5.py; a test checks they are
+# equal), SyncBN everywhere, a pytorch-style ResNet trained in full, and the
+# hook that loads the checkpoint given to tools/benchmarks/train.py.
+custom_imports = dict(imports=['mmpixpro.benchmarks'], allow_failed_imports=False)
+
+pixpro_mean = [123.675, 116.28, 103.53]
+pixpro_std = [58.395, 57.12, 57.375]
+pixpro_norm_cfg = dict(type='SyncBN', requires_grad=True)
+# The backbone as pre-trained: nothing frozen, BN statistics updated.
+pixpro_resnet = dict(
+    style='pytorch',
+    frozen_stages=-1,
+    norm_cfg=pixpro_norm_cfg,
+    norm_eval=False,
+    init_cfg=None,
+)
+# The C4 RoI head: res5 of the backbone, then one more norm (mmpretrain's
+# ResLayerExtraNorm, registered in mmdet's registry).
+pixpro_c4_shared_head = dict(
+    type='ResLayerExtraNorm',
+    style='pytorch',
+    norm_cfg=pixpro_norm_cfg,
+    norm_eval=False,
+    init_cfg=None,  # res5 comes from the PixPro checkpoint
+)
+# Loading for the backbone only; the C4 detectors add res5 -> shared head.
+backbone_rule = dict(model='backbone.', checkpoint='backbone.', required=True)
+c4_rules = [
+    backbone_rule,
+    dict(
+        model='roi_head.shared_head.layer4.',
+        checkpoint='backbone.layer4.',
+        required=True,
+    ),
+]

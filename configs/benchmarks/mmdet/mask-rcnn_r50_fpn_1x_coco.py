@@ -1,0 +1,16 @@
+# Mask R-CNN R50-FPN, COCO 1x, backbone from PixPro.
+# (An FPN pre-trained for FCOS has other levels than this FPN: neck starts
+# fresh here.)
+_base_ = [
+    'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/pixpro_transfer.py',
+]
+
+model = dict(
+    data_preprocessor=dict(
+        mean={{_base_.pixpro_mean}}, std={{_base_.pixpro_std}}, bgr_to_rgb=True
+    ),
+    backbone={{_base_.pixpro_resnet}},
+)
+
+custom_hooks = [dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}])]

@@ -1,0 +1,8 @@
+# Semi-supervised COCO (Table 6): the 1 % labelled folds; see the 10 % config.
+_base_ = 'mask-rcnn_r50_fpn_1x_coco-10pct.py'
+
+percent = 1
+fold = 1
+train_dataloader = dict(
+    dataset=dict(ann_file=f'semi_anns/instances_train2017.{fold}@{percent}.json')
+)
