@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmpixpro.utils import register_all_modules
+from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
 
@@ -30,6 +31,7 @@ def main(argv=None) -> None:
         raise FileNotFoundError(f'config file {args.config!r} not found')
     register_all_modules(init_default_scope=False)
     cfg = merge_run_args(Config.fromfile(args.config), args)
+    check_config(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

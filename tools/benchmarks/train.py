@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmpixpro.benchmarks.transfer import find_hook_cfg, load_state_dict_file
+from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
 
@@ -46,6 +47,7 @@ def main(argv=None) -> None:
         )
     hook.checkpoint = osp.abspath(args.checkpoint)
     cfg = merge_run_args(cfg, args)
+    check_config(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
