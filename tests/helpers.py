@@ -5,22 +5,12 @@ other setting is the config's own.
 """
 
 import os.path as osp
-from typing import Any
 
 from conftest import DEMO_CONFIG as DEMO_CONFIG_PATH  # noqa: F401
 from conftest import PHOTOS
 from mmengine.config import Config
 
-
-def walk(node: Any, fn) -> None:
-    """Call ``fn`` on every dict inside ``node`` (dicts and lists)."""
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            walk(value, fn)
+from mmpixpro.benchmarks.small import walk_dicts as walk
 
 
 def tiny_config(
@@ -81,3 +71,18 @@ def pretrain(config: str, work_dir, iters: int = 1) -> str:
     )
     Runner.from_cfg(cfg).train()
     return checkpoint_path(str(work_dir))
+
+
+def load_tool(relpath: str):
+    """Import a script of tools/ (not a package) by its path in the repo."""
+    import importlib.util
+
+    from conftest import REPO
+
+    name = osp.splitext(osp.basename(relpath))[0]
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, relpath)
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -69,14 +69,18 @@ def check_config(cfg: Config) -> None:
         close = difflib.get_close_matches(key, RUNNER_KEYS, n=1, cutoff=0.85)
         if close:
             raise KeyError(
-                f'config key {key!r} is not read by the Runner (did you mean {close[0]!r}?)'
+                f'config key {key!r} is not read by the Runner '
+                f'(did you mean {close[0]!r}?)'
             )
     for name, hook in (cfg.get('default_hooks') or {}).items():
         if hook is not None and not isinstance(hook, dict):
-            raise TypeError(f'default_hooks.{name} must be a dict or None, got {hook!r}')
+            raise TypeError(
+                f'default_hooks.{name} must be a dict or None, got {hook!r}'
+            )
     loader = cfg.get('train_dataloader') or {}
     for key in ('batch_size', 'num_workers'):
-        if key in loader and not (isinstance(loader[key], int) and loader[key] >= 0):
+        value = loader.get(key, 0)
+        if not (isinstance(value, int) and value >= 0):
             raise TypeError(
-                f'train_dataloader.{key} must be a non-negative int, got {loader[key]!r}'
+                f'train_dataloader.{key} must be a non-negative int, got {value!r}'
             )

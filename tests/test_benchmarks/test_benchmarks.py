@@ -9,12 +9,13 @@ import re
 import pytest
 import torch
 from conftest import REPO
-from helpers import pretrain, walk
+from helpers import load_tool, pretrain, walk
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from mmpixpro.benchmarks import TransferError, transfer_weights
+from mmpixpro.benchmarks.small import coco_split_folders, small_benchmark_config
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.utils import toy_data
 
@@ -78,50 +79,13 @@ PRETRAIN_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]
 
 def shrink(cfg: Config, data: dict) -> Config:
     """ResNet-18, small images, 2 iterations, generated data."""
-
-    def edit(node: dict) -> None:
-        if node.get('depth') == 50:
-            node['depth'] = 18
-        for key in ('in_channels', 'out_channels', 'feat_channels'):
-            value = node.get(key)
-            if value in (2048, 1024):
-                node[key] = value // 4
-            if value == [256, 512, 1024, 2048]:
-                node[key] = [64, 128, 256, 512]
-        if node.get('type') in ('Resize', 'RandomResize') and 'scale' in node:
-            node['scale'] = data['scale']
-        if node.get('type') == 'RandomChoiceResize':
-            node['scales'] = [data['scale']]
-        if node.get('type') == 'RandomCrop':
-            node['crop_size'] = (64, 64)
-        if node.get('type') in ('RandomResizedCrop', 'CenterCrop'):
-            node['crop_size' if 'crop_size' in node else 'scale'] = 64
-        if node.get('type') == 'ResizeEdge':
-            node['scale'] = 72
-        if 'score_thr' in node:  # two iterations give low scores; evaluate them
-            node['score_thr'] = 0.0
-        if 'data_root' in node:
-            node['data_root'] = data['root']
-
-    walk(cfg._cfg_dict, edit)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        data.get('dataset_edit', lambda *a: None)(cfg[loader].dataset, loader)
-    for evaluator in ('val_evaluator', 'test_evaluator'):
-        if 'ann_file' in cfg[evaluator]:
-            cfg[evaluator].ann_file = data['val_ann']
-    if cfg.model.get('test_cfg', {}).get('mode') == 'slide':
-        cfg.model.test_cfg.update(crop_size=(64, 64), stride=(48, 48))
-    if 'size' in cfg.model.data_preprocessor:
-        cfg.model.data_preprocessor.size = (64, 64)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
-    cfg.param_scheduler = []
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=2, by_epoch=False
+    return small_benchmark_config(
+        cfg,
+        data['root'],
+        data['scale'],
+        val_ann=data.get('val_ann'),
+        dataset_edit=data.get('dataset_edit'),
     )
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.log_processor = dict(by_epoch=False)
-    return cfg
 
 
 @pytest.fixture(scope='module')
@@ -130,15 +94,11 @@ def data(tmp_path_factory):
     coco = str(root / 'coco')
     anns = toy_data.make_coco(coco)
 
-    def coco_edit(dataset, loader):
-        split = 'train2017' if loader == 'train_dataloader' else 'val2017'
-        dataset.update(
-            ann_file=f'annotations/instances_{split}.json',
-            data_prefix=dict(img=f'{split}/'),
-        )
-
     coco_data = dict(
-        root=coco, scale=(128, 96), val_ann=anns['val2017'], dataset_edit=coco_edit
+        root=coco,
+        scale=(128, 96),
+        val_ann=anns['val2017'],
+        dataset_edit=coco_split_folders,
     )
     return {
         FCOS: coco_data,
@@ -284,13 +244,7 @@ def test_benchmark_protocol(config):
 
 
 def test_launcher_refuses_bad_checkpoints(tmp_path, c5_ckpt):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        'bench_train', osp.join(REPO, 'tools', 'benchmarks', 'train.py')
-    )
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_tool('tools/benchmarks/train.py')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         bench.main([FCN, str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
     # A checkpoint that is not ours: torchvision-style names, no backbone.*

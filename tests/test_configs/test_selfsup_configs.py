@@ -47,15 +47,11 @@ def test_config_trains_one_iteration(path, tmp_path, request):
 
 
 @pytest.mark.parametrize('epochs', [100, 400])
-def test_paper_schedule(epochs):
-    cfg = Config.fromfile(
-        osp.join(
-            REPO,
-            'configs',
-            'selfsup',
-            f'pixpro_r50_c5_8xb128-coslr-{epochs}e_in1k.py',
-        )
+def test_paper_schedule(epochs, tmp_path):
+    path = osp.join(
+        REPO, 'configs', 'selfsup', f'pixpro_r50_c5_8xb128-coslr-{epochs}e_in1k.py'
     )
+    cfg = Config.fromfile(path)
     assert cfg.train_cfg.max_epochs == epochs
     assert cfg.train_dataloader.batch_size == 128
     opt = cfg.optim_wrapper.optimizer
@@ -66,24 +62,22 @@ def test_paper_schedule(epochs):
         0.9,
         0.001,
     )
-    warmup, cosine = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.end) == (
-        'LinearLR',
-        0.01,
-        5,
-    )
-    assert (
-        cosine.type,
-        cosine.begin,
-        cosine.end,
-        cosine.T_max,
-        cosine.eta_min,
-    ) == ('CosineAnnealingLR', 5, epochs, epochs - 5, 1e-6)
     assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
     assert cfg.model.backbone.zero_init_residual
     assert cfg.model.head.pos_threshold == 0.7
     assert cfg.model.head.ppm.gamma == 2.0
     assert cfg.model.head.ppm.num_layers == 1
+    # The schedules as the Runner builds them (3 iterations per epoch here):
+    # warm-up over 5 epochs from lr / 100, cosine to 1e-6 at the last epoch.
+    tiny = tiny_config(path, tmp_path, max_epochs=epochs)
+    runner = Runner.from_cfg(tiny)
+    runner._train_loop = runner.build_train_loop(runner._train_loop)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    warmup, cosine = runner.build_param_scheduler(runner.param_schedulers)
+    per_epoch = len(runner.train_dataloader)
+    assert (warmup.begin, warmup.end, warmup.start_factor) == (0, 5 * per_epoch, 0.01)
+    assert (cosine.begin, cosine.end) == (5 * per_epoch, epochs * per_epoch)
+    assert (cosine.T_max, cosine.eta_min) == ((epochs - 5) * per_epoch, 1e-6)
 
 
 COCO_STAGE = osp.join(

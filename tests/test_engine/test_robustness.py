@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import DEMO_CONFIG, PHOTOS, REPO
-from helpers import checkpoint_path, tiny_config
+from helpers import checkpoint_path, load_tool, tiny_config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from PIL import Image
@@ -239,11 +239,7 @@ def test_resume_refuses_a_checkpoint_that_would_run_code(tmp_path):
     ],
 )
 def test_config_typos_and_wrong_types_fail_at_start(tmp_path, option, error, text):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location('mmpixpro_train', TRAIN)
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_tool('tools/train.py')
     with pytest.raises(error, match=text):
         train.main([DEMO_CONFIG, '--work-dir', str(tmp_path), '--cfg-options', option])
 

@@ -1,13 +1,13 @@
 """tools/analysis/aggregate_folds.py on fake semi-supervised run directories."""
 
 import csv
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
 from conftest import REPO
+from helpers import load_tool
 
 AGGREGATE = osp.join(REPO, 'tools', 'analysis', 'aggregate_folds.py')
 
@@ -20,16 +20,9 @@ FINAL = {
 }
 
 
-def load_aggregate_module():
-    spec = importlib.util.spec_from_file_location('mmpixpro_aggregate', AGGREGATE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def aggregate_folds():
-    return load_aggregate_module()
+    return load_tool('tools/analysis/aggregate_folds.py')
 
 
 def write_scalars(path, records):

@@ -1,14 +1,13 @@
 """The semi-supervised COCO pipeline end to end: split, fold runs, aggregate."""
 
 import glob
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
 from conftest import REPO
-from helpers import pretrain
+from helpers import load_tool, pretrain
 
 from mmpixpro.utils import toy_data
 
@@ -20,15 +19,6 @@ SEMI_CONFIG = osp.join(
     'semi_coco',
     'mask-rcnn_r50_fpn_1x_coco-10pct.py',
 )
-
-
-def load_tool(relpath):
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(relpath)[:-3], osp.join(REPO, relpath)
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 TINY_SEMI = """\

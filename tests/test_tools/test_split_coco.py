@@ -1,6 +1,5 @@
 """tools/misc/split_coco.py on a generated COCO file."""
 
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,21 +9,15 @@ import sys
 import numpy as np
 import pytest
 from conftest import REPO
+from helpers import load_tool
 
 SPLIT = osp.join(REPO, 'tools', 'misc', 'split_coco.py')
 NUM_IMAGES = 200
 
 
-def load_split_module():
-    spec = importlib.util.spec_from_file_location('mmpixpro_split_coco', SPLIT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def split_coco():
-    return load_split_module()
+    return load_tool('tools/misc/split_coco.py')
 
 
 def make_coco(num_images: int = NUM_IMAGES, seed: int = 0) -> dict:

@@ -1,5 +1,6 @@
 """tools/train.py and tools/dist_train.sh on the demo config and photos."""
 
+import glob
 import os
 import os.path as osp
 import socket
@@ -9,7 +10,7 @@ import sys
 import pytest
 import torch
 from conftest import DEMO_CONFIG, REPO
-from helpers import checkpoint_path
+from helpers import checkpoint_path, load_tool
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 QUICK = [
@@ -30,15 +31,6 @@ def run(cmd, timeout=900, **env):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
-
-
-def load_train_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location('mmpixpro_train', TRAIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -66,6 +58,18 @@ def test_checkpoint_loads_with_weights_only(trained):
     assert any(k.startswith('backbone.') for k in keys)
     assert any(k.startswith('projector.') for k in keys)
     assert any(k.startswith('target_net.module.') for k in keys)
+
+
+def test_tensorboard_gets_loss_terms_lr_tau_and_spread(trained):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = glob.glob(osp.join(trained, '*', 'vis_data', 'events.out.tfevents.*'))
+    assert len(events) == 1
+    acc = EventAccumulator(events[0])
+    acc.Reload()
+    tags = set(acc.Tags()['scalars'])
+    assert {'loss', 'lr', 'momentum_tau', 'feature_spread', 'num_pos_pairs'} <= tags
+    assert [e.step for e in acc.Scalars('loss')] == [1, 2, 3]
 
 
 def test_without_mmpixpro_torch_refuses_the_checkpoint(trained):
@@ -139,7 +143,7 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     ],
 )
 def test_bad_config_fails_before_training(tmp_path, option, error, text):
-    train = load_train_module()
+    train = load_tool('tools/train.py')
     with pytest.raises(error, match=text):
         train.main(
             [
@@ -155,7 +159,7 @@ def test_bad_config_fails_before_training(tmp_path, option, error, text):
 
 
 def test_missing_config_file(tmp_path):
-    train = load_train_module()
+    train = load_tool('tools/train.py')
     with pytest.raises(FileNotFoundError, match='nope.py'):
         train.main([str(tmp_path / 'nope.py')])
 

@@ -8,6 +8,8 @@ custom_imports = dict(imports=['mmpixpro.benchmarks'], allow_failed_imports=Fals
 pixpro_mean = [123.675, 116.28, 103.53]
 pixpro_std = [58.395, 57.12, 57.375]
 pixpro_norm_cfg = dict(type='SyncBN', requires_grad=True)
+# For mmdet's DetDataPreprocessor and mmseg's SegDataPreProcessor.
+pixpro_preprocessor = dict(mean=pixpro_mean, std=pixpro_std, bgr_to_rgb=True)
 # The backbone as pre-trained: nothing frozen, BN statistics updated.
 pixpro_resnet = dict(
     style='pytorch',
@@ -35,3 +37,9 @@ c4_rules = [
         required=True,
     ),
 ]
+# The C4 detectors' model changes (Faster and Mask R-CNN C4 alike).
+pixpro_c4_model = dict(
+    data_preprocessor=pixpro_preprocessor,
+    backbone=pixpro_resnet,
+    roi_head=dict(shared_head=pixpro_c4_shared_head),
+)

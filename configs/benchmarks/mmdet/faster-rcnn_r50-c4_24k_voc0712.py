@@ -5,13 +5,7 @@ _base_ = [
     '../_base_/pixpro_transfer.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(
-        mean={{_base_.pixpro_mean}}, std={{_base_.pixpro_std}}, bgr_to_rgb=True
-    ),
-    backbone={{_base_.pixpro_resnet}},
-    roi_head=dict(shared_head={{_base_.pixpro_c4_shared_head}}),
-)
+model = {{_base_.pixpro_c4_model}}
 
 max_iter = 24000
 train_cfg = dict(max_iters=max_iter, val_interval=4000)

@@ -8,9 +8,7 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor=dict(
-        mean={{_base_.pixpro_mean}}, std={{_base_.pixpro_std}}, bgr_to_rgb=True
-    ),
+    data_preprocessor={{_base_.pixpro_preprocessor}},
     backbone={{_base_.pixpro_resnet}},
     neck={{_base_.fcos_neck}},
     bbox_head={{_base_.fcos_towers}},

@@ -5,12 +5,6 @@ _base_ = [
     '../_base_/pixpro_transfer.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(
-        mean={{_base_.pixpro_mean}}, std={{_base_.pixpro_std}}, bgr_to_rgb=True
-    ),
-    backbone={{_base_.pixpro_resnet}},
-    roi_head=dict(shared_head={{_base_.pixpro_c4_shared_head}}),
-)
+model = {{_base_.pixpro_c4_model}}
 
 custom_hooks = [dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}})]

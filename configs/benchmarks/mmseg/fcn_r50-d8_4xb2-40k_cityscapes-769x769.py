@@ -8,9 +8,7 @@ _base_ = [
 
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(
-        mean={{_base_.pixpro_mean}}, std={{_base_.pixpro_std}}, bgr_to_rgb=True
-    ),
+    data_preprocessor={{_base_.pixpro_preprocessor}},
     backbone=dict(type='ResNet', norm_cfg={{_base_.pixpro_norm_cfg}}, init_cfg=None),
 )
 

@@ -29,7 +29,10 @@ env_cfg = dict(
 )
 
 log_processor = dict(window_size=10)
-vis_backends = [dict(type='LocalVisBackend')]
+# Loss terms, lr, tau and the feature spread go to every backend: JSON
+# (vis_data/scalars.json) and TensorBoard (vis_data/events.*). Weights &
+# Biases: add dict(type='WandbVisBackend') after `pip install wandb`.
+vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmpixpro.models.utils import pixel_pair_mask
+from mmpixpro.models.utils import chunked_pixel_loss, pixel_pair_mask, rows_per_chunk
 from mmpixpro.registry import MODELS
 
 Levels = Sequence[Tensor]
@@ -51,6 +51,13 @@ class PixelHead(BaseModule):
         ppm (dict, optional): The pixel propagation module applied to the
             online features. None feeds the projected features directly.
         pos_threshold (float): ``T`` of the pair rule. Defaults to 0.7.
+        max_elements (int, optional): Bound on the elements of one
+            ``[N, rows, HW]`` pair / similarity block. Levels whose
+            ``N x HW1 x HW2`` exceeds it (e.g. P3 of 448 px inputs) are
+            evaluated in checkpointed chunks of rows, exactly and with memory
+            bounded by one chunk; smaller ones compute the pair mask once and
+            use it (transposed) for both directions. None: always dense.
+            Defaults to 2**22 (16 MiB in fp32).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -59,9 +66,11 @@ class PixelHead(BaseModule):
         loss: dict = dict(type='PixProLoss'),
         ppm: Optional[dict] = dict(type='PixelPropagationModule', in_channels=256),
         pos_threshold: float = 0.7,
+        max_elements: Optional[int] = 1 << 22,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.max_elements = max_elements
         if not pos_threshold > 0:
             raise ValueError(f'pos_threshold (T) must be > 0, got {pos_threshold}')
         self.pos_threshold = pos_threshold
@@ -100,17 +109,26 @@ class PixelHead(BaseModule):
             raise ValueError('all feature sequences need the same number of levels')
         losses, num_pairs = [], []
         for o1, o2, t1, t2 in zip(online1, online2, target1, target2):
-            mask = pixel_pair_mask(
-                coords1,
-                coords2,
-                o1.shape[-2:],
-                o2.shape[-2:],
-                self.pos_threshold,
-            )
-            loss12 = self.loss_module(self.propagate(o1), t2, mask)
-            loss21 = self.loss_module(self.propagate(o2), t1, mask.transpose(1, 2))
+            n, hw1, hw2 = o1.size(0), o1[0, 0].numel(), o2[0, 0].numel()
+            rows12 = rows_per_chunk(n, hw1, hw2, self.max_elements)
+            rows21 = rows_per_chunk(n, hw2, hw1, self.max_elements)
+            if rows12 == hw1 and rows21 == hw2:
+                shapes = (o1.shape[-2:], o2.shape[-2:])
+                mask = pixel_pair_mask(coords1, coords2, *shapes, self.pos_threshold)
+                loss12 = self.loss_module(self.propagate(o1), t2, mask)
+                loss21 = self.loss_module(self.propagate(o2), t1, mask.transpose(1, 2))
+                pairs = mask.sum(dim=(1, 2)).float()
+            else:
+                thr = self.pos_threshold
+                p1, p2 = self.propagate(o1), self.propagate(o2)
+                loss12, pairs = chunked_pixel_loss(
+                    self.loss_module, p1, t2, coords1, coords2, thr, rows12
+                )
+                loss21, _ = chunked_pixel_loss(
+                    self.loss_module, p2, t1, coords2, coords1, thr, rows21
+                )
             losses.append(loss12 + loss21)
-            num_pairs.append(mask.sum(dim=(1, 2)).float().mean())
+            num_pairs.append(pairs.mean())
         spread = torch.stack([feature_spread(t) for t in target1]).mean()
         return dict(
             loss=torch.stack(losses).mean(),

@@ -1,4 +1,11 @@
 from .pixcontrast_loss import PixContrastLoss
-from .pixpro_loss import PixProLoss, pairwise_cosine
+from .pixel_loss_base import PixelLoss, normalized_pixels, pairwise_cosine
+from .pixpro_loss import PixProLoss
 
-__all__ = ['PixContrastLoss', 'PixProLoss', 'pairwise_cosine']
+__all__ = [
+    'PixContrastLoss',
+    'PixProLoss',
+    'PixelLoss',
+    'normalized_pixels',
+    'pairwise_cosine',
+]

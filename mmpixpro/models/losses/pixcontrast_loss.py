@@ -1,15 +1,15 @@
 """The PixContrast loss: pixel-level InfoNCE (Eq. 2 of the paper)."""
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpixpro.registry import MODELS
 
-from .pixpro_loss import pairwise_cosine
+from .pixel_loss_base import PixelLoss
 
 
 @MODELS.register_module()
-class PixContrastLoss(nn.Module):
+class PixContrastLoss(PixelLoss):
     r"""InfoNCE over pixels, one way, with every positive pair in the numerator.
 
     For a pixel ``i`` of one view with at least one positive pixel in the
@@ -35,29 +35,22 @@ class PixContrastLoss(nn.Module):
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.temperature = temperature
 
-    def forward(self, pred: Tensor, target: Tensor, pos_mask: Tensor) -> Tensor:
-        """Loss of one direction.
+    def partial(self, cos: Tensor, mask: Tensor) -> Tensor:
+        logits = cos / self.temperature
+        log_all = torch.logsumexp(logits, dim=2)  # [N, R]
+        has_pos = mask.any(dim=2)  # [N, R]
+        # Rows without a positive are left out below; give them finite values
+        # (all keys) so that no -inf / NaN reaches the gradient.
+        pos_only = logits.masked_fill(~mask, float('-inf'))
+        pos_only = torch.where(has_pos[..., None], pos_only, logits)
+        log_pos = torch.logsumexp(pos_only, dim=2)
+        row_loss = torch.where(has_pos, log_all - log_pos, torch.zeros_like(log_all))
+        return torch.stack(
+            [row_loss.sum(dim=1), has_pos.to(cos.dtype).sum(dim=1)], dim=1
+        )
 
-        Args:
-            pred (Tensor): Online features ``[N, C, H1, W1]`` (queries).
-            target (Tensor): Target features ``[N, C, H2, W2]`` (keys).
-            pos_mask (Tensor): Positive pairs ``[N, H1*W1, H2*W2]``.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
-        logits = pairwise_cosine(pred, target) / self.temperature
-        if pos_mask.shape != logits.shape:
-            raise ValueError(
-                f'pos_mask has shape {tuple(pos_mask.shape)}, '
-                f'expected {tuple(logits.shape)}'
-            )
-        pos_mask = pos_mask.bool()
-        log_all = torch.logsumexp(logits, dim=2)  # [N, HW1]
-        log_pos = torch.logsumexp(
-            logits.masked_fill(~pos_mask, float('-inf')), dim=2
-        )  # [N, HW1]; -inf where pixel i has no positive
-        has_pos = pos_mask.any(dim=2)
-        if not has_pos.any():
-            return logits.sum() * 0.0  # keeps the graph; nothing to learn
-        return (log_all - log_pos)[has_pos].mean()
+    def reduce(self, totals: Tensor) -> Tensor:
+        count = totals[:, 1].sum()
+        if count == 0:
+            return totals.sum() * 0.0  # keeps the graph; nothing to learn
+        return totals[:, 0].sum() / count

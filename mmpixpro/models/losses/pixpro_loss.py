@@ -1,22 +1,15 @@
 """The PixPro consistency loss (Eq. 5 of the paper)."""
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpixpro.registry import MODELS
 
-
-def pairwise_cosine(pred: Tensor, target: Tensor) -> Tensor:
-    """Cosine similarity of every pixel of ``pred`` with every pixel of
-    ``target``: ``[N, C, H1, W1] x [N, C, H2, W2] -> [N, H1*W1, H2*W2]``."""
-    pred = F.normalize(pred.flatten(2), dim=1)  # [N, C, HW1]
-    target = F.normalize(target.flatten(2), dim=1)  # [N, C, HW2]
-    return torch.bmm(pred.transpose(1, 2), target)
+from .pixel_loss_base import PixelLoss
 
 
 @MODELS.register_module()
-class PixProLoss(nn.Module):
+class PixProLoss(PixelLoss):
     r"""Negative mean cosine similarity over positive pixel pairs, one way.
 
     .. math::
@@ -41,29 +34,16 @@ class PixProLoss(nn.Module):
         self.skip_empty = skip_empty
         self.eps = eps
 
-    def forward(self, pred: Tensor, target: Tensor, pos_mask: Tensor) -> Tensor:
-        """Loss of one direction.
+    def partial(self, cos: Tensor, mask: Tensor) -> Tensor:
+        mask = mask.to(cos.dtype)
+        return torch.stack([(cos * mask).sum(dim=(1, 2)), mask.sum(dim=(1, 2))], dim=1)
 
-        Args:
-            pred (Tensor): Online features ``[N, C, H1, W1]``.
-            target (Tensor): Target features ``[N, C, H2, W2]``.
-            pos_mask (Tensor): Positive pairs ``[N, H1*W1, H2*W2]``.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
-        cos = pairwise_cosine(pred, target)  # [N, HW1, HW2]
-        if pos_mask.shape != cos.shape:
-            raise ValueError(
-                f'pos_mask has shape {tuple(pos_mask.shape)}, '
-                f'expected {tuple(cos.shape)}'
-            )
-        mask = pos_mask.to(cos.dtype)
-        num_pairs = mask.sum(dim=(1, 2))  # [N]
-        per_image = (cos * mask).sum(dim=(1, 2)) / (num_pairs + self.eps)
+    def reduce(self, totals: Tensor) -> Tensor:
+        sums, num_pairs = totals[:, 0], totals[:, 1]
+        per_image = sums / (num_pairs + self.eps)
         if self.skip_empty:
             valid = num_pairs > 0
             if not valid.any():
-                return cos.sum() * 0.0  # keeps the graph; nothing to learn
+                return totals.sum() * 0.0  # keeps the graph; nothing to learn
             per_image = per_image[valid]
         return -2 * per_image.mean()

@@ -2,12 +2,16 @@
 
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmpixpro.models.utils.chunked import (
+    chunked_propagate,
+    propagate_rows,
+    rows_per_chunk,
+)
 from mmpixpro.registry import MODELS
 
 
@@ -34,6 +38,10 @@ class PixelPropagationModule(BaseModule):
             to 1.
         norm_cfg (dict): Norm layer of the 2-layer transform. Defaults to
             ``dict(type='BN')``.
+        max_elements (int, optional): Bound on the elements of one
+            ``[N, rows, HW]`` similarity block; larger maps are propagated in
+            checkpointed chunks of rows (exact, memory-bounded). None: always
+            dense. Defaults to 2**22 (16 MiB in fp32).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -43,6 +51,7 @@ class PixelPropagationModule(BaseModule):
         gamma: float = 2.0,
         num_layers: int = 1,
         norm_cfg: dict = dict(type='BN'),
+        max_elements: Optional[int] = 1 << 22,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -52,6 +61,7 @@ class PixelPropagationModule(BaseModule):
             raise ValueError(f'num_layers (l) must be 0, 1 or 2, got {num_layers}')
         self.gamma = gamma
         self.num_layers = num_layers
+        self.max_elements = max_elements
         if num_layers == 0:
             self.transform = nn.Identity()
         elif num_layers == 1:
@@ -72,14 +82,16 @@ class PixelPropagationModule(BaseModule):
     def similarity(self, x: Tensor) -> Tensor:
         """``s(i, j)`` for all pixel pairs of each view, ``[N, HW, HW]``."""
         feat = F.normalize(x.flatten(2), dim=1)  # [N, C, HW]
-        cos = torch.bmm(feat.transpose(1, 2), feat)  # [N, HW, HW]
-        return cos.clamp(min=0).pow(self.gamma)
+        return (feat.transpose(1, 2) @ feat).clamp(min=0).pow(self.gamma)
 
     def forward(self, x: Tensor) -> Tensor:
         """Propagate ``x`` ``[N, C, H, W]``; returns ``[N, C, H, W]``."""
         n, c, h, w = x.shape
-        sim = self.similarity(x)  # [N, HW, HW]
+        feat = F.normalize(x.flatten(2), dim=1)  # [N, C, HW]
         value = F.normalize(self.transform(x).flatten(2), dim=1)  # [N, C, HW]
-        # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
-        out = torch.bmm(value, sim.transpose(1, 2))  # [N, C, HW]
+        rows = rows_per_chunk(n, h * w, h * w, self.max_elements)
+        if rows < h * w:
+            out = chunked_propagate(feat, value, self.gamma, rows)
+        else:  # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
+            out = propagate_rows(feat, feat, value, self.gamma)  # [N, C, HW]
         return F.normalize(out, dim=1).view(n, c, h, w)

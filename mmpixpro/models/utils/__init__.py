@@ -1,7 +1,23 @@
+from .chunked import (
+    chunked_pixel_loss,
+    chunked_propagate,
+    propagate_rows,
+    rows_per_chunk,
+)
 from .pixel_pairs import (
     feature_cell_centres,
+    normalised_distance,
     pixel_pair_distance,
     pixel_pair_mask,
 )
 
-__all__ = ['feature_cell_centres', 'pixel_pair_distance', 'pixel_pair_mask']
+__all__ = [
+    'chunked_pixel_loss',
+    'chunked_propagate',
+    'feature_cell_centres',
+    'normalised_distance',
+    'pixel_pair_distance',
+    'pixel_pair_mask',
+    'propagate_rows',
+    'rows_per_chunk',
+]

@@ -67,12 +67,18 @@ def pixel_pair_distance(
         )
     centres1, diag1 = feature_cell_centres(coords1, shape1)
     centres2, diag2 = feature_cell_centres(coords2, shape2)
-    # Explicit differences rather than torch.cdist: cdist's matmul path loses
-    # precision for points this close, which would flip pairs at the
-    # threshold.
-    diff = centres1[:, :, None, :] - centres2[:, None, :, :]  # [N,HW1,HW2,2]
-    dist = diff.pow(2).sum(-1).sqrt()  # [N, HW1, HW2]
-    return dist / torch.maximum(diag1, diag2)[:, None, None]
+    return normalised_distance(centres1, centres2, torch.maximum(diag1, diag2))
+
+
+def normalised_distance(centres1: Tensor, centres2: Tensor, max_diag: Tensor) -> Tensor:
+    """``||c1_i - c2_j|| / max_diag``: ``[N, R, 2] x [N, HW, 2] -> [N, R, HW]``.
+
+    Explicit differences rather than ``torch.cdist``: cdist's matmul path
+    loses precision for points this close, which would flip pairs at the
+    threshold.
+    """
+    diff = centres1[:, :, None, :] - centres2[:, None, :, :]  # [N, R, HW, 2]
+    return diff.pow(2).sum(-1).sqrt() / max_diag[:, None, None]
 
 
 def pixel_pair_mask(

@@ -58,3 +58,14 @@ def test_low_temperature_and_the_pixpro_pairs():
 def test_bad_temperature():
     with pytest.raises(ValueError, match='temperature'):
         PixContrastLoss(temperature=0)
+
+
+def test_gradient_is_finite_when_some_pixels_have_no_positive():
+    torch.manual_seed(0)
+    pred = torch.randn(2, 8, 3, 3, requires_grad=True)
+    mask = torch.zeros(2, 9, 9, dtype=torch.bool)
+    mask[0, 0, 4] = True  # one positive in the whole batch
+    PixContrastLoss()(pred, torch.randn(2, 8, 3, 3), mask).backward()
+    assert torch.isfinite(pred.grad).all()
+    assert pred.grad[0, :, 0, 0].abs().sum() > 0
+    assert pred.grad[1].abs().sum() == 0

@@ -67,7 +67,9 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=128,
     num_workers=8,
-    persistent_workers=True,
+    # Workers restart (reseeded) every epoch: a resumed run draws the same
+    # augmentations as an uninterrupted one.
+    persistent_workers=False,
     pin_memory=True,
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
