@@ -17,8 +17,28 @@ train_dataloader = dict(
     dataset=dict(data_root='demo/photos'),
 )
 
+max_epochs = 40
 optim_wrapper = dict(optimizer=dict(lr=1.0))
-train_cfg = dict(max_epochs=40)
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=2,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 2,
+        eta_min=1e-6,
+        by_epoch=True,
+        begin=2,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
+]
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=20, max_keep_ckpts=2)
 )

@@ -26,7 +26,27 @@ train_dataloader = dict(
     )
 )
 
-train_cfg = dict(max_epochs=120)
+max_epochs = 120
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=5,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 5,
+        eta_min=1e-6,
+        by_epoch=True,
+        begin=5,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
+]
+train_cfg = dict(max_epochs=max_epochs)
 custom_hooks = [dict(type='MomentumRestartHook')]
 # Required (MomentumRestartHook refuses to start without it): the
 # ImageNet-stage checkpoint; set it here or with --cfg-options.

@@ -1,6 +1,6 @@
 # LARS, lr = 1.0 x total_batch / 256 (4.0 for 8 GPUs x 128), wd 1e-5;
-# linear warm-up for 5 epochs from lr / 100, then cosine to 1e-6 at the last
-# epoch, both stepped per iteration.
+# linear warm-up for 5 epochs from lr / 100, then cosine to 1e-6, both
+# stepped per iteration.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
@@ -17,13 +17,13 @@ param_scheduler = [
         end=5,
         convert_to_iter_based=True,
     ),
-    # No `end` / `T_max`: the Runner ends it at train_cfg.max_epochs, so a
-    # config changes the length with train_cfg alone.
     dict(
         type='CosineAnnealingLR',
+        T_max=95,
         eta_min=1e-6,
         by_epoch=True,
         begin=5,
+        end=100,
         convert_to_iter_based=True,
     ),
 ]
