@@ -50,7 +50,7 @@ class PooledCosineHead(torch.nn.Module):
         return dict(loss=torch.stack(terms).mean())
 
 
-def build_model(config, depth):
+def build_model(config, depth, channels_last=False):
     from mmengine.config import Config
 
     from mmpixpro.registry import MODELS
@@ -80,6 +80,7 @@ def build_model(config, depth):
             ]
         else:
             cfg.model.projector.in_channels //= scale
+    cfg.model.channels_last = channels_last
     model = MODELS.build(cfg.model)
     model.init_weights()
     return model
@@ -107,8 +108,6 @@ class Stepper:
 
         MessageHub.get_current_instance().update_info('max_iters', 1000)
         self.model = model.to(device).train()
-        if device == 'cuda':
-            self.model.to(memory_format=torch.channels_last)
         params = [p for p in model.parameters() if p.requires_grad]
         self.opt = torch.optim.SGD(params, lr=1e-3)
         self.imgs, self.samples = fake_batch(batch, size, device)
@@ -138,8 +137,8 @@ def bench_steps(args):
         ('C5', 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'),
         ('FPN + head, P3-P6', 'pixpro_r50_fpn_head.py'),
     ]:
-        pixpro = build_model(osp.join(SELFSUP, config), args.depth)
-        plain = build_model(osp.join(SELFSUP, config), args.depth)
+        pixpro = build_model(osp.join(SELFSUP, config), args.depth, args.channels_last)
+        plain = build_model(osp.join(SELFSUP, config), args.depth, args.channels_last)
         plain.head = PooledCosineHead()
         steppers = [
             Stepper(m, args.batch, args.size, args.device, args.amp)
@@ -312,6 +311,9 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--pipeline-images', type=int, default=60)
     parser.add_argument('--skip-memory', action='store_true')
+    parser.add_argument(
+        '--channels-last', action='store_true', help='both models in channels_last'
+    )
     parser.add_argument('--json', help='also write the numbers here')
     args = parser.parse_args(argv)
     if args.amp is None:
@@ -325,7 +327,7 @@ def main(argv=None):
         f'device {args.device}, threads {torch.get_num_threads()}, '
         f'ResNet-{args.depth}, '
         f'batch {args.batch} x 2 views, {args.size} px, amp {args.amp}, '
-        f'median of {args.steps} steps',
+        f'median of {args.steps} steps, channels_last {args.channels_last}',
         flush=True,
     )
     report = {}

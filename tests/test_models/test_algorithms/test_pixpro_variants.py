@@ -167,3 +167,23 @@ def test_bad_instance_settings(tmp_path, edit, key):
     edit(cfg.model.instance_head)
     with pytest.raises(ValueError, match=key):
         MODELS.build(cfg.model)
+
+
+def test_channels_last_gives_the_same_loss_and_gradients(tmp_path):
+    cfg = tiny_config(FPN_HEAD, tmp_path)
+    torch.manual_seed(0)
+    plain = build(cfg.model)
+    cfg.model.channels_last = True
+    fast = build(cfg.model)
+    fast.load_state_dict(plain.state_dict())
+    assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    imgs, samples = views()
+    results = []
+    for model in (plain, fast):
+        losses = model.loss(imgs, samples)
+        losses['loss'].backward()
+        results.append(
+            (losses['loss'].detach(), model.backbone.conv1.weight.grad.clone())
+        )
+    assert torch.allclose(results[0][0], results[1][0], atol=1e-5)
+    assert torch.allclose(results[0][1], results[1][1], atol=1e-5, rtol=1e-4)
