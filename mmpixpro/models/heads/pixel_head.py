@@ -4,10 +4,10 @@ import math
 from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from mmpixpro.models.losses import normalized_pixels
 from mmpixpro.models.utils import chunked_pixel_loss, pixel_pair_mask, rows_per_chunk
 from mmpixpro.registry import MODELS
 
@@ -26,7 +26,7 @@ def feature_spread(x: Tensor) -> Tensor:
     """
     if x.shape[-2] * x.shape[-1] < 2:
         return x.new_zeros(())
-    feat = F.normalize(x.detach().flatten(2).float(), dim=1)  # [N, C, HW]
+    feat = normalized_pixels(x.detach().float())  # [N, C, HW]
     return feat.std(dim=2).mean() * math.sqrt(x.size(1))
 
 

@@ -7,9 +7,11 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmpixpro.models.losses.pixel_loss_base import normalized_pixels
 from mmpixpro.models.utils.chunked import (
     chunked_propagate,
     propagate_rows,
+    propagation_weights,
     rows_per_chunk,
 )
 from mmpixpro.registry import MODELS
@@ -81,14 +83,14 @@ class PixelPropagationModule(BaseModule):
 
     def similarity(self, x: Tensor) -> Tensor:
         """``s(i, j)`` for all pixel pairs of each view, ``[N, HW, HW]``."""
-        feat = F.normalize(x.flatten(2), dim=1)  # [N, C, HW]
-        return (feat.transpose(1, 2) @ feat).clamp(min=0).pow(self.gamma)
+        feat = normalized_pixels(x)  # [N, C, HW]
+        return propagation_weights(feat, feat, self.gamma)
 
     def forward(self, x: Tensor) -> Tensor:
         """Propagate ``x`` ``[N, C, H, W]``; returns ``[N, C, H, W]``."""
         n, c, h, w = x.shape
-        feat = F.normalize(x.flatten(2), dim=1)  # [N, C, HW]
-        value = F.normalize(self.transform(x).flatten(2), dim=1)  # [N, C, HW]
+        feat = normalized_pixels(x)  # [N, C, HW]
+        value = normalized_pixels(self.transform(x))  # [N, C, HW]
         rows = rows_per_chunk(n, h * w, h * w, self.max_elements)
         if rows < h * w:
             out = chunked_propagate(feat, value, self.gamma, rows)

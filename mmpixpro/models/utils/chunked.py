@@ -82,10 +82,16 @@ def chunked_pixel_loss(
     return loss.reduce(totals), pairs
 
 
+def propagation_weights(query: Tensor, feat: Tensor, gamma: float) -> Tensor:
+    """``s(i, j) = max(cos(x_i, x_j), 0) ** gamma`` for normalised query
+    pixels ``[N, C, R]`` and all pixels ``[N, C, HW]``: ``[N, R, HW]``."""
+    return (query.transpose(1, 2) @ feat).clamp(min=0).pow(gamma)
+
+
 def propagate_rows(query: Tensor, feat: Tensor, value: Tensor, gamma: float) -> Tensor:
     """PPM for some query pixels: ``[N, C, R]`` from the normalised features
     ``feat`` ``[N, C, HW]`` and values ``value`` ``[N, C, HW]``."""
-    sim = (query.transpose(1, 2) @ feat).clamp(min=0).pow(gamma)  # [N, R, HW]
+    sim = propagation_weights(query, feat, gamma)  # [N, R, HW]
     return value @ sim.transpose(1, 2)  # [N, C, R]
 
 
