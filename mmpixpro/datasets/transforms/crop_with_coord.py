@@ -1,5 +1,6 @@
 """Random resized crop and flip that record the view's box in the image."""
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import RandomFlip
@@ -74,7 +75,10 @@ class RandomFlipWithCoord(RandomFlip):
         super().__init__(prob=prob, direction=direction)
 
     def _flip(self, results: dict) -> None:
-        super()._flip(results)
+        img = results['img']
+        super()._flip(results)  # the image (as a strided view), boxes, masks
+        # A contiguous copy: OpenCV copies strided views slowly, at every call.
+        results['img'] = cv2.flip(img, 1)
         if 'coord' in results:
             coord = results['coord'].copy()
             coord[[0, 2]] = coord[[2, 0]]

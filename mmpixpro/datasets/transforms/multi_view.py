@@ -3,6 +3,7 @@
 import copy
 from typing import Sequence
 
+import numpy as np
 from mmpretrain.datasets.transforms import MultiView
 
 from mmpixpro.registry import TRANSFORMS
@@ -32,8 +33,18 @@ class MultiViewWithCoord(MultiView):
 
     def transform(self, results: dict) -> dict:
         views = {key: [] for key in self.keys}
+        # Every view reads the one decoded image, not a copy of it; it is made
+        # read-only, so a transform writing into it fails instead of leaking
+        # into the next view.
+        img = results.get('img')
+        shared = {k: v for k, v in results.items() if k != 'img'}
+        if isinstance(img, np.ndarray):
+            img.flags.writeable = False
         for index, pipeline in enumerate(self.transforms):
-            out = pipeline(copy.deepcopy(results))
+            view = copy.deepcopy(shared)
+            if img is not None:
+                view['img'] = img
+            out = pipeline(view)
             for key in self.keys:
                 if key not in out:
                     raise KeyError(

@@ -14,43 +14,26 @@ view_pipeline1 = [
         backend='cv2',
     ),
     dict(type='RandomFlipWithCoord', prob=0.5),
+    # Colour maps on uint8 with OpenCV / lookup tables (mmpixpro.datasets
+    # .transforms.photometric): the torchvision recipe's maps, several times
+    # faster than the float / PIL versions (tools/analysis/benchmark.py).
     dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='mmpretrain.ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1,
-            )
-        ],
+        type='FastColorJitter',
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.2,
+        hue=0.1,
         prob=0.8,
     ),
-    dict(
-        type='mmpretrain.RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989),
-    ),  # BGR order
-    dict(
-        type='mmpretrain.GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=1.0,
-    ),
-    dict(type='mmpretrain.Solarize', thr=128, prob=0.0),
+    dict(type='FastRandomGrayscale', prob=0.2),
+    dict(type='FastGaussianBlur', sigma_range=(0.1, 2.0), prob=1.0),
+    dict(type='FastSolarize', threshold=128, prob=0.0),
 ]
 # View 2 differs only in blur (p=0.1) and solarisation (p=0.2).
 view_pipeline2 = [
     *view_pipeline1[:4],
-    dict(
-        type='mmpretrain.GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=0.1,
-    ),
-    dict(type='mmpretrain.Solarize', thr=128, prob=0.2),
+    dict(type='FastGaussianBlur', sigma_range=(0.1, 2.0), prob=0.1),
+    dict(type='FastSolarize', threshold=128, prob=0.2),
 ]
 
 train_pipeline = [

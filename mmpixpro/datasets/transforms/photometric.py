@@ -1,0 +1,194 @@
+"""The BYOL colour recipe on uint8 BGR images, with OpenCV and lookup tables.
+
+The maps are torchvision's (as used by the PixPro recipe), for an image
+``x`` in [0, 255] and ``gray(x) = 0.299 R + 0.587 G + 0.114 B``:
+
+- brightness ``b``:  ``x -> clip(b x)``
+- contrast ``c``:    ``x -> clip(c x + (1 - c) mean(gray(x)))``
+- saturation ``s``:  ``x -> clip(s x + (1 - s) gray(x))`` (per pixel)
+- hue ``h``:         rotate the HSV hue by ``h`` turns
+- grayscale:         ``x -> gray(x)`` in all three channels
+- blur ``sigma``:    separable Gaussian, taps out to ``3 sigma``
+- solarize ``t``:    ``x -> 255 - x`` where ``x >= t``
+
+Each stays in uint8 (a 256-entry table, or an OpenCV kernel) where
+mmpretrain's equivalents pass through float arrays or PIL copies; results
+agree with those to rounding (tested). ``tools/analysis/benchmark.py`` times
+the whole two-view pipeline.
+"""
+
+import math
+from typing import Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmpixpro.registry import TRANSFORMS
+
+LEVELS = np.arange(256, dtype=np.float32)
+
+
+def linear_table(scale: float, offset: float = 0.0) -> np.ndarray:
+    """``clip(round(scale * v + offset), 0, 255)`` for every level ``v``."""
+    return np.clip(np.rint(LEVELS * scale + offset), 0, 255).astype(np.uint8)
+
+
+def gray(img: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of a BGR image, ``[H, W]`` uint8."""
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
+    return cv2.LUT(img, linear_table(factor))
+
+
+def adjust_contrast(img: np.ndarray, factor: float) -> np.ndarray:
+    mean = float(gray(img).mean())
+    return cv2.LUT(img, linear_table(factor, (1.0 - factor) * mean))
+
+
+def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
+    gray_bgr = cv2.cvtColor(gray(img), cv2.COLOR_GRAY2BGR)
+    return cv2.addWeighted(img, factor, gray_bgr, 1.0 - factor, 0.0)
+
+
+def adjust_hue(img: np.ndarray, turns: float) -> np.ndarray:
+    """Hue rotated by ``turns`` of the circle (OpenCV's 256-step hue)."""
+    shift = round(turns * 256) % 256
+    if shift == 0:
+        return img
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
+    hsv[..., 0] += np.uint8(shift)  # wraps around modulo 256
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL)
+
+
+def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    radius = max(1, math.ceil(3 * sigma))
+    kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)
+    return cv2.sepFilter2D(img, -1, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
+
+
+def _check_prob(prob: float) -> float:
+    if not 0.0 <= prob <= 1.0:
+        raise ValueError(f'prob must be in [0, 1], got {prob}')
+    return prob
+
+
+class _RandomImageTransform(BaseTransform):
+    """Applies ``apply(img)`` to ``results['img']`` with probability ``prob``."""
+
+    def __init__(self, prob: float = 1.0) -> None:
+        self.prob = _check_prob(prob)
+
+    def transform(self, results: dict) -> dict:
+        if self.prob < 1.0 and np.random.rand() >= self.prob:
+            return results
+        results['img'] = self.apply(results['img'])
+        return results
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+@TRANSFORMS.register_module()
+class FastColorJitter(_RandomImageTransform):
+    """torchvision's ``ColorJitter`` on uint8 BGR, applied with ``prob``.
+
+    Factors are drawn uniformly from ``[max(0, 1 - b), 1 + b]`` (brightness,
+    contrast, saturation) and ``[-h, h]`` (hue, in turns), and the four maps
+    run in a random order; a zero strength skips its map.
+    """
+
+    def __init__(
+        self,
+        brightness: float = 0.0,
+        contrast: float = 0.0,
+        saturation: float = 0.0,
+        hue: float = 0.0,
+        prob: float = 1.0,
+    ) -> None:
+        super().__init__(prob)
+        for name, value in dict(
+            brightness=brightness, contrast=contrast, saturation=saturation
+        ).items():
+            if value < 0:
+                raise ValueError(f'{name} must be >= 0, got {value}')
+        if not 0.0 <= hue <= 0.5:
+            raise ValueError(f'hue must be in [0, 0.5], got {hue}')
+        self.strengths = (brightness, contrast, saturation, hue)
+        self.maps = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        for index in np.random.permutation(4):
+            strength = self.strengths[index]
+            if strength == 0:
+                continue
+            if index == 3:
+                factor = np.random.uniform(-strength, strength)
+            else:
+                factor = np.random.uniform(max(0.0, 1.0 - strength), 1.0 + strength)
+            img = self.maps[index](img, factor)
+        return img
+
+    def __repr__(self) -> str:
+        b, c, s, h = self.strengths
+        return (
+            f'{self.__class__.__name__}(brightness={b}, contrast={c}, '
+            f'saturation={s}, hue={h}, prob={self.prob})'
+        )
+
+
+@TRANSFORMS.register_module()
+class FastRandomGrayscale(_RandomImageTransform):
+    """Luma in all three channels, with probability ``prob``."""
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(gray(img), cv2.COLOR_GRAY2BGR)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(prob={self.prob})'
+
+
+@TRANSFORMS.register_module()
+class FastGaussianBlur(_RandomImageTransform):
+    """Gaussian blur with ``sigma ~ U(sigma_range)``, with probability ``prob``."""
+
+    def __init__(
+        self, sigma_range: Tuple[float, float] = (0.1, 2.0), prob: float = 1.0
+    ) -> None:
+        super().__init__(prob)
+        low, high = sigma_range
+        if not 0 < low <= high:
+            raise ValueError(
+                f'sigma_range must satisfy 0 < low <= high, got {sigma_range}'
+            )
+        self.sigma_range = (float(low), float(high))
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        return gaussian_blur(img, np.random.uniform(*self.sigma_range))
+
+    def __repr__(self) -> str:
+        return (
+            f'{self.__class__.__name__}(sigma_range={self.sigma_range}, '
+            f'prob={self.prob})'
+        )
+
+
+@TRANSFORMS.register_module()
+class FastSolarize(_RandomImageTransform):
+    """Invert the levels at or above ``threshold``, with probability ``prob``."""
+
+    def __init__(self, threshold: int = 128, prob: float = 1.0) -> None:
+        super().__init__(prob)
+        self.threshold = int(threshold)
+        levels = np.arange(256)
+        self.table = np.where(levels < threshold, levels, 255 - levels).astype(np.uint8)
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        return cv2.LUT(img, self.table)
+
+    def __repr__(self) -> str:
+        return (
+            f'{self.__class__.__name__}(threshold={self.threshold}, prob={self.prob})'
+        )
