@@ -1,9 +1,12 @@
 """Random resized crop and flip that record the view's box in the image."""
 
+from typing import Optional
+
 import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import RandomFlip
+from mmcv.transforms.utils import cache_randomness
 from mmpretrain.datasets.transforms import RandomResizedCrop
 
 from mmpixpro.registry import TRANSFORMS
@@ -73,6 +76,11 @@ class RandomFlipWithCoord(RandomFlip):
                 f"direction='horizontal', got {direction!r}"
             )
         super().__init__(prob=prob, direction=direction)
+
+    @cache_randomness
+    def _choose_direction(self) -> Optional[str]:
+        # one uniform draw: the parent's np.random.choice costs ~20 us a call
+        return 'horizontal' if np.random.rand() < self.prob else None
 
     def _flip(self, results: dict) -> None:
         img = results['img']
