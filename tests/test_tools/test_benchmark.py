@@ -11,13 +11,15 @@ def test_benchmark_reports_steps_and_pipelines(tmp_path):
     report = bench.main(
         [
             '--depth', '18', '--batch', '2', '--size', '64', '--steps', '1',
-            '--pipeline-images', '6', '--skip-memory', '--threads', '2',
+            '--pipeline-images', '6', '--skip-memory', '--compare-channels-last', '--threads', '2',
             '--json', str(out),
         ]
     )  # fmt: skip
     assert json.loads(out.read_text()).keys() == report.keys()
     for name in ('step C5', 'step FPN + head, P3-P6'):
         assert report[name]['plain'] > 0 and report[name]['pixpro'] > 0
+    for name in ('channels_last C5', 'channels_last FPN + head, P3-P6'):
+        assert report[name]['contiguous'] > 0 and report[name]['channels_last'] > 0
     for name in (
         'two-view pipeline',
         'decoding alone',

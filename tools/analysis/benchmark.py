@@ -2,7 +2,8 @@
 
     python tools/analysis/benchmark.py [--batch 4] [--size 224] [--steps 5]
         [--depth 50] [--device cpu|cuda] [--threads 2] [--skip-memory]
-        [--channels-last] [--photos DIR] [--pipeline-images 120] [--json F]
+        [--channels-last] [--compare-channels-last] [--photos DIR]
+        [--pipeline-images 120] [--json F]
 
 1. Training step of PixPro against the plain two-view step (same backbone,
    projector, momentum target; a pooled cosine loss instead of the pixel
@@ -134,27 +135,38 @@ class Stepper:
 
 
 def bench_steps(args):
-    """Plain and PixPro steps interleaved, so that load changes hit both."""
+    """Plain and PixPro steps interleaved, so that load changes hit both.
+
+    With ``--compare-channels-last`` a third model, PixPro with the same
+    weights in the other memory format, joins the interleaving.
+    """
     rows = []
     for name, config in [
         ('C5', 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'),
         ('FPN + head, P3-P6', 'pixpro_r50_fpn_head.py'),
     ]:
-        pixpro = build_model(osp.join(SELFSUP, config), args.depth, args.channels_last)
-        plain = build_model(osp.join(SELFSUP, config), args.depth, args.channels_last)
-        plain.head = PooledCosineHead()
-        steppers = [
-            Stepper(m, args.batch, args.size, args.device, args.amp)
-            for m in (plain, pixpro)
-        ]
-        times = ([], [])
+        path = osp.join(SELFSUP, config)
+        models = dict(
+            plain=build_model(path, args.depth, args.channels_last),
+            pixpro=build_model(path, args.depth, args.channels_last),
+        )
+        models['plain'].head = PooledCosineHead()
+        if args.compare_channels_last:
+            other = build_model(path, args.depth, not args.channels_last)
+            other.load_state_dict(models['pixpro'].state_dict())
+            models['other format'] = other
+        steppers = {
+            key: Stepper(m, args.batch, args.size, args.device, args.amp)
+            for key, m in models.items()
+        }
+        times = {key: [] for key in steppers}
         for i in range(args.steps + 2):  # two warm-up steps each
-            for stepper, record in zip(steppers, times):
+            for key, stepper in steppers.items():
                 elapsed = stepper()
                 if i >= 2:
-                    record.append(elapsed)
-        rows.append((name, statistics.median(times[0]), statistics.median(times[1])))
-        del pixpro, plain, steppers
+                    times[key].append(elapsed)
+        rows.append((name, {key: statistics.median(t) for key, t in times.items()}))
+        del models, steppers
     return rows
 
 
@@ -366,6 +378,11 @@ def main(argv=None):
     parser.add_argument(
         '--channels-last', action='store_true', help='both models in channels_last'
     )
+    parser.add_argument(
+        '--compare-channels-last',
+        action='store_true',
+        help='also time PixPro in the other memory format (same weights)',
+    )
     parser.add_argument('--json', help='also write the numbers here')
     args = parser.parse_args(argv)
     if args.amp is None:
@@ -387,7 +404,8 @@ def main(argv=None):
         '| measurement | baseline | PixPro / ours | ratio | target |',
         '|---|---|---|---|---|',
     ]
-    for name, t_plain, t_pixpro in bench_steps(args):
+    for name, medians in bench_steps(args):
+        t_plain, t_pixpro = medians['plain'], medians['pixpro']
         target = '<= 1.05' if name == 'C5' else '<= 1.15'
         ips = 2 * args.batch / t_pixpro
         lines.append(
@@ -398,6 +416,21 @@ def main(argv=None):
             plain=t_plain, pixpro=t_pixpro, ratio=t_pixpro / t_plain
         )
         print(lines[-1], flush=True)
+        if 'other format' in medians:
+            t_contiguous, t_last = t_pixpro, medians['other format']
+            if args.channels_last:
+                t_contiguous, t_last = t_last, t_pixpro
+            lines.append(
+                f'| PixPro step, {name}: contiguous vs channels_last (s) | '
+                f'{t_contiguous:.3f} | {t_last:.3f} | {t_last / t_contiguous:.3f} '
+                '| < 1: channels_last faster |'
+            )
+            report[f'channels_last {name}'] = dict(
+                contiguous=t_contiguous,
+                channels_last=t_last,
+                ratio=t_last / t_contiguous,
+            )
+            print(lines[-1], flush=True)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
