@@ -11,7 +11,8 @@ def test_benchmark_reports_steps_and_pipelines(tmp_path):
     report = bench.main(
         [
             '--depth', '18', '--batch', '2', '--size', '64', '--steps', '1',
-            '--pipeline-images', '6', '--skip-memory', '--compare-channels-last', '--threads', '2',
+            '--pipeline-images', '6', '--skip-memory', '--threads', '2',
+            '--compare-channels-last',
             '--json', str(out),
         ]
     )  # fmt: skip

@@ -54,7 +54,7 @@ class PooledCosineHead(torch.nn.Module):
         return dict(loss=torch.stack(terms).mean())
 
 
-def build_model(config, depth, channels_last=False):
+def build_model(config, depth, channels_last=None):
     from mmengine.config import Config
 
     from mmpixpro.registry import MODELS
@@ -84,7 +84,8 @@ def build_model(config, depth, channels_last=False):
             ]
         else:
             cfg.model.projector.in_channels //= scale
-    cfg.model.channels_last = channels_last
+    if channels_last is not None:  # None: the config's memory format
+        cfg.model.channels_last = channels_last
     model = MODELS.build(cfg.model)
     model.init_weights()
     return model
@@ -152,7 +153,8 @@ def bench_steps(args):
         )
         models['plain'].head = PooledCosineHead()
         if args.compare_channels_last:
-            other = build_model(path, args.depth, not args.channels_last)
+            fmt = models['pixpro'].channels_last
+            other = build_model(path, args.depth, not fmt)
             other.load_state_dict(models['pixpro'].state_dict())
             models['other format'] = other
         steppers = {
@@ -165,7 +167,8 @@ def bench_steps(args):
                 elapsed = stepper()
                 if i >= 2:
                     times[key].append(elapsed)
-        rows.append((name, {key: statistics.median(t) for key, t in times.items()}))
+        medians = {key: statistics.median(t) for key, t in times.items()}
+        rows.append((name, medians, models['pixpro'].channels_last))
         del models, steppers
     return rows
 
@@ -376,7 +379,10 @@ def main(argv=None):
     )
     parser.add_argument('--skip-memory', action='store_true')
     parser.add_argument(
-        '--channels-last', action='store_true', help='both models in channels_last'
+        '--channels-last',
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="both models in (or not in) channels_last; default: the config's",
     )
     parser.add_argument(
         '--compare-channels-last',
@@ -396,7 +402,8 @@ def main(argv=None):
         f'device {args.device}, threads {torch.get_num_threads()}, '
         f'ResNet-{args.depth}, '
         f'batch {args.batch} x 2 views, {args.size} px, amp {args.amp}, '
-        f'median of {args.steps} steps, channels_last {args.channels_last}',
+        f'median of {args.steps} steps, channels_last '
+        f'{"as configured" if args.channels_last is None else args.channels_last}',
         flush=True,
     )
     report = {}
@@ -404,7 +411,7 @@ def main(argv=None):
         '| measurement | baseline | PixPro / ours | ratio | target |',
         '|---|---|---|---|---|',
     ]
-    for name, medians in bench_steps(args):
+    for name, medians, channels_last in bench_steps(args):
         t_plain, t_pixpro = medians['plain'], medians['pixpro']
         target = '<= 1.05' if name == 'C5' else '<= 1.15'
         ips = 2 * args.batch / t_pixpro
@@ -418,7 +425,7 @@ def main(argv=None):
         print(lines[-1], flush=True)
         if 'other format' in medians:
             t_contiguous, t_last = t_pixpro, medians['other format']
-            if args.channels_last:
+            if channels_last:
                 t_contiguous, t_last = t_last, t_pixpro
             lines.append(
                 f'| PixPro step, {name}: contiguous vs channels_last (s) | '

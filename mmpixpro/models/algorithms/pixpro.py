@@ -56,9 +56,9 @@ class PixPro(BaseSelfSupervisor):
             None: every output.
         base_momentum (float): ``1 - tau_0``. Defaults to 0.01.
         channels_last (bool): Keep weights and input images in the
-            ``channels_last`` memory format (often faster for convolutions;
-            measure with tools/analysis/benchmark.py --channels-last). Same
-            results up to float rounding. Defaults to False.
+            ``channels_last`` memory format. Same results up to float
+            rounding. Defaults to False; the pre-training configs set it
+            (``tools/analysis/benchmark.py --compare-channels-last``).
         pretrained, data_preprocessor, init_cfg: see ``BaseSelfSupervisor``.
     """
 

@@ -172,7 +172,9 @@ def test_bad_instance_settings(tmp_path, edit, key):
 def test_channels_last_gives_the_same_loss_and_gradients(tmp_path):
     cfg = tiny_config(FPN_HEAD, tmp_path)
     torch.manual_seed(0)
+    cfg.model.channels_last = False
     plain = build(cfg.model)
+    assert plain.backbone.conv1.weight.is_contiguous()
     cfg.model.channels_last = True
     fast = build(cfg.model)
     fast.load_state_dict(plain.state_dict())

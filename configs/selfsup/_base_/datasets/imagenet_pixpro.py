@@ -1,6 +1,7 @@
 # Two asymmetric views per image (BYOL colour recipe), each recording its
-# crop box in the original image. Images are loaded as BGR by mmcv; the
-# data preprocessor converts to RGB and normalises with ImageNet statistics.
+# crop box in the original image. Images are decoded to BGR (libspng /
+# libjpeg-turbo, OpenCV's pixels); the data preprocessor converts to RGB and
+# normalises with ImageNet statistics.
 data_root = 'data/imagenet/train/'
 crop_size = 224
 
