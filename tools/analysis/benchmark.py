@@ -56,6 +56,7 @@ class PooledCosineHead(torch.nn.Module):
 
 def build_model(config, depth, channels_last=None):
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
 
     from mmpixpro.registry import MODELS
 
@@ -87,7 +88,11 @@ def build_model(config, depth, channels_last=None):
     if channels_last is not None:  # None: the config's memory format
         cfg.model.channels_last = channels_last
     model = MODELS.build(cfg.model)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights logs every parameter at INFO
     model.init_weights()
+    logger.setLevel(level)
     return model
 
 

@@ -4,9 +4,9 @@ norm_cfg = dict(type='SyncBN')  # BN on CPU / single process
 model = dict(
     type='PixPro',
     base_momentum=0.01,  # tau: 0.99 -> 1, cosine over all iterations
-    # Weights and images in channels_last: same results; steps 10.5 % faster
-    # on CPU at batch 4 x 2 views, equal at batch 2 (tools/analysis/benchmark.py
-    # --compare-channels-last; README "Performance").
+    # Weights and images in channels_last: same results; steps 8-10 % faster
+    # on CPU at batch 4 x 2 views (two runs), equal within noise at batch 2
+    # (tools/analysis/benchmark.py --compare-channels-last; README).
     channels_last=True,
     data_preprocessor=dict(
         type='mmpretrain.SelfSupDataPreprocessor',
