@@ -249,9 +249,12 @@ def our_decode(path):
 
 
 def photo_sets(photos_dir, tmp_dir):
-    """The photos as they are, and JPEG copies (quality 90, as in ImageNet)."""
+    """The photos as they are, and JPEG copies of them (quality 90: ImageNet
+    and COCO store JPEG)."""
     from PIL import Image
 
+    if not osp.isdir(photos_dir):
+        raise SystemExit(f'--photos: no folder {photos_dir}')
     photos = sorted(
         osp.join(photos_dir, f)
         for f in os.listdir(photos_dir)

@@ -11,10 +11,10 @@ The maps are torchvision's (as used by the PixPro recipe), for an image
 - blur ``sigma``:    separable Gaussian, taps out to ``3 sigma``
 - solarize ``t``:    ``x -> 255 - x`` where ``x >= t``
 
-Each is one OpenCV call on the uint8 image (saturating, rounding), where
-mmpretrain's equivalents pass through float arrays or PIL copies; results
-agree with torchvision's to rounding (tested). ``tools/analysis/benchmark.py`` times
-the whole two-view pipeline.
+Each works on the uint8 image with one to four OpenCV calls (saturating,
+rounding), where mmpretrain's equivalents pass through float arrays or PIL
+copies; results agree with torchvision's to rounding (tested).
+``tools/analysis/benchmark.py`` times the whole two-view pipeline.
 """
 
 import math
