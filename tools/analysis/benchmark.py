@@ -253,8 +253,6 @@ def photo_sets(photos_dir, tmp_dir):
     and COCO store JPEG)."""
     from PIL import Image
 
-    if not osp.isdir(photos_dir):
-        raise SystemExit(f'--photos: no folder {photos_dir}')
     photos = sorted(
         osp.join(photos_dir, f)
         for f in os.listdir(photos_dir)
@@ -399,6 +397,8 @@ def main(argv=None):
     )
     parser.add_argument('--json', help='also write the numbers here')
     args = parser.parse_args(argv)
+    if not osp.isdir(args.photos):
+        parser.error(f'--photos: no folder {args.photos}')
     if args.amp is None:
         args.amp = args.device == 'cuda'
     if args.threads:
