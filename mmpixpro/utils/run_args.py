@@ -20,7 +20,11 @@ def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help='resume from this checkpoint, or (no value) from the latest '
         'checkpoint in the work dir',
     )
-    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 with loss scaling on a GPU, bf16 on CPU',
+    )
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -59,13 +63,16 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
         )
 
     if args.amp:
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a CUDA GPU; none is visible')
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'--amp does not apply to {optim_wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # mmengine's AmpOptimWrapper needs a GPU; bf16 needs no scaling
+            cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
+            cfg.optim_wrapper.dtype = 'bfloat16'
+            cfg.optim_wrapper.pop('loss_scale', None)
 
     if args.resume == 'auto':
         cfg.resume = True
