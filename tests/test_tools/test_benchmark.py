@@ -12,7 +12,7 @@ def test_benchmark_reports_steps_and_pipelines(tmp_path):
         [
             '--depth', '18', '--batch', '2', '--size', '64', '--steps', '1',
             '--pipeline-images', '6', '--skip-memory', '--threads', '2',
-            '--compare-channels-last',
+            '--compare-channels-last', '--compare-amp',
             '--json', str(out),
         ]
     )  # fmt: skip
@@ -21,6 +21,8 @@ def test_benchmark_reports_steps_and_pipelines(tmp_path):
         assert report[name]['plain'] > 0 and report[name]['pixpro'] > 0
     for name in ('channels_last C5', 'channels_last FPN + head, P3-P6'):
         assert report[name]['contiguous'] > 0 and report[name]['channels_last'] > 0
+    for name in ('amp C5', 'amp FPN + head, P3-P6'):
+        assert report[name]['fp32'] > 0 and report[name]['amp'] > 0
     for name in (
         'two-view pipeline',
         'decoding alone',

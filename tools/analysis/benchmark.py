@@ -2,7 +2,8 @@
 
     python tools/analysis/benchmark.py [--batch 4] [--size 224] [--steps 5]
         [--depth 50] [--device cpu|cuda] [--threads 2] [--skip-memory]
-        [--channels-last] [--compare-channels-last] [--photos DIR]
+        [--channels-last] [--compare-channels-last] [--amp] [--compare-amp]
+        [--photos DIR]
         [--pipeline-images 120] [--json F]
 
 1. Training step of PixPro against the plain two-view step (same backbone,
@@ -144,8 +145,8 @@ class Stepper:
 def bench_steps(args):
     """Plain and PixPro steps interleaved, so that load changes hit both.
 
-    With ``--compare-channels-last`` a third model, PixPro with the same
-    weights in the other memory format, joins the interleaving.
+    ``--compare-channels-last`` / ``--compare-amp`` add PixPro with the same
+    weights in the other memory format / precision to the interleaving.
     """
     rows = []
     for name, config in [
@@ -158,13 +159,19 @@ def bench_steps(args):
             pixpro=build_model(path, args.depth, args.channels_last),
         )
         models['plain'].head = PooledCosineHead()
+        fmt = models['pixpro'].channels_last
+        amp = {key: args.amp for key in models}
+        variants = {}  # PixPro with the same weights, one setting switched
         if args.compare_channels_last:
-            fmt = models['pixpro'].channels_last
-            other = build_model(path, args.depth, not fmt)
-            other.load_state_dict(models['pixpro'].state_dict())
-            models['other format'] = other
+            variants['other format'] = (not fmt, args.amp)
+        if args.compare_amp:
+            variants['other precision'] = (fmt, not args.amp)
+        for key, (channels_last, use_amp) in variants.items():
+            models[key] = build_model(path, args.depth, channels_last)
+            models[key].load_state_dict(models['pixpro'].state_dict())
+            amp[key] = use_amp
         steppers = {
-            key: Stepper(m, args.batch, args.size, args.device, args.amp)
+            key: Stepper(m, args.batch, args.size, args.device, amp[key])
             for key, m in models.items()
         }
         times = {key: [] for key in steppers}
@@ -174,7 +181,7 @@ def bench_steps(args):
                 if i >= 2:
                     times[key].append(elapsed)
         medians = {key: statistics.median(t) for key, t in times.items()}
-        rows.append((name, medians, models['pixpro'].channels_last))
+        rows.append((name, medians, fmt))
         del models, steppers
     return rows
 
@@ -396,6 +403,11 @@ def main(argv=None):
         action='store_true',
         help='also time PixPro in the other memory format (same weights)',
     )
+    parser.add_argument(
+        '--compare-amp',
+        action='store_true',
+        help='also time PixPro with --amp switched (same weights)',
+    )
     parser.add_argument('--json', help='also write the numbers here')
     args = parser.parse_args(argv)
     if not osp.isdir(args.photos):
@@ -446,6 +458,18 @@ def main(argv=None):
                 channels_last=t_last,
                 ratio=t_last / t_contiguous,
             )
+            print(lines[-1], flush=True)
+        if 'other precision' in medians:
+            t_fp32, t_amp = t_pixpro, medians['other precision']
+            if args.amp:
+                t_fp32, t_amp = t_amp, t_pixpro
+            low = 'fp16' if args.device == 'cuda' else 'bf16'
+            lines.append(
+                f'| PixPro step, {name}: fp32 vs {low} autocast (s) | '
+                f'{t_fp32:.3f} | {t_amp:.3f} | {t_amp / t_fp32:.3f} '
+                f'| < 1: {low} faster |'
+            )
+            report[f'amp {name}'] = dict(fp32=t_fp32, amp=t_amp, ratio=t_amp / t_fp32)
             print(lines[-1], flush=True)
     import tempfile
 
