@@ -68,8 +68,8 @@ class LoadImageOrSkip(LoadImageFromFile):
     Decoding is to 8-bit BGR: grayscale, palette, RGBA (alpha dropped), CMYK
     JPEG and 16-bit images all arrive as ``[H, W, 3]`` uint8. With
     ``fast_decode`` (default) PNG and JPEG bytes go through
-    :func:`decode_bgr`, with the same pixels as OpenCV; otherwise mmcv's
-    ``imfrombytes`` with ``color_type`` / ``imdecode_backend``. Zero-byte,
+    :func:`decode_bgr`, with the same pixels as OpenCV; otherwise (or with
+    another ``color_type`` / ``imdecode_backend``) mmcv's ``imfrombytes``. Zero-byte,
     truncated beyond decoding, or non-image files give None; the dataset
     (:class:`ImageFolder`) then counts the file, reports its path and draws
     another image. Images whose shorter side is below ``min_size`` are
@@ -82,8 +82,12 @@ class LoadImageOrSkip(LoadImageFromFile):
         kwargs['ignore_empty'] = True
         super().__init__(**kwargs)
         self.min_size = min_size
+        # OpenCV's pixels, faster: stands in for the cv2 colour backend only
         self.fast_decode = (
-            fast_decode and self.color_type == 'color' and self.file_client_args is None
+            fast_decode
+            and self.color_type == 'color'
+            and self.imdecode_backend == 'cv2'
+            and self.file_client_args is None
         )
 
     def transform(self, results: dict) -> Optional[dict]:

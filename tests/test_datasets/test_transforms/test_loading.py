@@ -71,6 +71,7 @@ def test_fast_decoding_equals_opencv(tmp_path):
 def test_loader_fast_and_mmcv_paths_agree(tmp_path):
     fast, plain = LoadImageOrSkip(), LoadImageOrSkip(fast_decode=False)
     assert fast.fast_decode and not plain.fast_decode
+    assert not LoadImageOrSkip(imdecode_backend='pillow').fast_decode
     for path in write_kinds(str(tmp_path)):
         a, b = fast(dict(img_path=path)), plain(dict(img_path=path))
         np.testing.assert_array_equal(a['img'], b['img'], err_msg=path)
