@@ -60,6 +60,15 @@ def test_checkpoint_loads_with_weights_only(trained):
     assert any(k.startswith('target_net.module.') for k in keys)
 
 
+def test_channels_last_run_writes_contiguous_weights(trained):
+    from mmengine.config import Config
+
+    assert Config.fromfile(DEMO_CONFIG).model.channels_last  # the run's format
+    state = torch.load(checkpoint_path(trained), weights_only=True)['state_dict']
+    convs = [v for v in state.values() if v.dim() == 4]
+    assert len(convs) > 40 and all(v.is_contiguous() for v in convs)
+
+
 def test_tensorboard_gets_loss_terms_lr_tau_and_spread(trained):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -12,6 +12,17 @@ from torch import Tensor, nn
 from mmpixpro.registry import MODELS
 
 
+def contiguous_state(module, state_dict, prefix, local_metadata) -> None:
+    """State-dict hook: tensors in the default (contiguous) layout.
+
+    A ``channels_last`` model then writes checkpoints that look like any
+    other (same values), so conversion scripts may ``view`` them.
+    """
+    for key, value in state_dict.items():
+        if key.startswith(prefix) and isinstance(value, Tensor):
+            state_dict[key] = value.contiguous()
+
+
 def last_conv_channels(module: nn.Module) -> Optional[int]:
     """Output channels of the last ``Conv2d`` inside ``module``."""
     convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
@@ -99,6 +110,7 @@ class PixPro(BaseSelfSupervisor):
         self.channels_last = channels_last
         if channels_last:
             self.to(memory_format=torch.channels_last)
+            self._register_state_dict_hook(contiguous_state)
         self.target_net = CosineEMA(self.online_net(), momentum=base_momentum)
 
     # ----------------------------------------------------------- structure
