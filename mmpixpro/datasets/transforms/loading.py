@@ -34,7 +34,7 @@ def decode_bgr(data: bytes) -> Optional[np.ndarray]:
     try:
         if data.startswith(PNG_SIGNATURE):
             img = _png_to_bgr(pyspng.load(data))
-        elif data.startswith(JPEG_SIGNATURE) and EXIF_MARKER not in data[:65536]:
+        elif data.startswith(JPEG_SIGNATURE) and data.find(EXIF_MARKER, 0, 65536) < 0:
             img = simplejpeg.decode_jpeg(data, colorspace='BGR')
     except (ValueError, RuntimeError):
         img = None

@@ -79,17 +79,13 @@ def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.sepFilter2D(img, -1, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
 
 
-def _check_prob(prob: float) -> float:
-    if not 0.0 <= prob <= 1.0:
-        raise ValueError(f'prob must be in [0, 1], got {prob}')
-    return prob
-
-
 class _RandomImageTransform(BaseTransform):
     """Applies ``apply(img)`` to ``results['img']`` with probability ``prob``."""
 
     def __init__(self, prob: float = 1.0) -> None:
-        self.prob = _check_prob(prob)
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        self.prob = prob
 
     def transform(self, results: dict) -> dict:
         if self.prob < 1.0 and np.random.rand() >= self.prob:
@@ -128,17 +124,14 @@ class FastColorJitter(_RandomImageTransform):
             raise ValueError(f'hue must be in [0, 0.5], got {hue}')
         self.strengths = (brightness, contrast, saturation, hue)
         self.maps = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
+        self.ranges = [(max(0.0, 1.0 - v), 1.0 + v) for v in self.strengths[:3]]
+        self.ranges.append((-hue, hue))
 
     def apply(self, img: np.ndarray) -> np.ndarray:
         for index in np.random.permutation(4):
-            strength = self.strengths[index]
-            if strength == 0:
-                continue
-            if index == 3:
-                factor = np.random.uniform(-strength, strength)
-            else:
-                factor = np.random.uniform(max(0.0, 1.0 - strength), 1.0 + strength)
-            img = self.maps[index](img, factor)
+            if self.strengths[index] != 0:
+                factor = np.random.uniform(*self.ranges[index])
+                img = self.maps[index](img, factor)
         return img
 
     def __repr__(self) -> str:
