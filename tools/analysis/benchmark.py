@@ -376,6 +376,18 @@ def bench_memory(args, tmp_dir):
     return found['dense'][0], found['bounded'][0], diff
 
 
+def switch_row(name, t_pixpro, t_other, pixpro_on, labels, keys):
+    """Table row and report entry: PixPro with one setting off against on."""
+    t_off, t_on = (t_other, t_pixpro) if pixpro_on else (t_pixpro, t_other)
+    off_label, on_label, winner = labels
+    line = (
+        f'| PixPro step, {name}: {off_label} vs {on_label} (s) | {t_off:.3f} | '
+        f'{t_on:.3f} | {t_on / t_off:.3f} | < 1: {winner} faster |'
+    )
+    off_key, on_key = keys
+    return line, {off_key: t_off, on_key: t_on, 'ratio': t_on / t_off}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--batch', type=int, default=4)
@@ -444,33 +456,30 @@ def main(argv=None):
             plain=t_plain, pixpro=t_pixpro, ratio=t_pixpro / t_plain
         )
         print(lines[-1], flush=True)
-        if 'other format' in medians:
-            t_contiguous, t_last = t_pixpro, medians['other format']
-            if channels_last:
-                t_contiguous, t_last = t_last, t_pixpro
-            lines.append(
-                f'| PixPro step, {name}: contiguous vs channels_last (s) | '
-                f'{t_contiguous:.3f} | {t_last:.3f} | {t_last / t_contiguous:.3f} '
-                '| < 1: channels_last faster |'
-            )
-            report[f'channels_last {name}'] = dict(
-                contiguous=t_contiguous,
-                channels_last=t_last,
-                ratio=t_last / t_contiguous,
-            )
-            print(lines[-1], flush=True)
-        if 'other precision' in medians:
-            t_fp32, t_amp = t_pixpro, medians['other precision']
-            if args.amp:
-                t_fp32, t_amp = t_amp, t_pixpro
-            low = 'fp16' if args.device == 'cuda' else 'bf16'
-            lines.append(
-                f'| PixPro step, {name}: fp32 vs {low} autocast (s) | '
-                f'{t_fp32:.3f} | {t_amp:.3f} | {t_amp / t_fp32:.3f} '
-                f'| < 1: {low} faster |'
-            )
-            report[f'amp {name}'] = dict(fp32=t_fp32, amp=t_amp, ratio=t_amp / t_fp32)
-            print(lines[-1], flush=True)
+        low = 'fp16' if args.device == 'cuda' else 'bf16'
+        switched = [  # medians key, report key, PixPro has it on, labels, keys
+            (
+                'other format',
+                'channels_last',
+                channels_last,
+                ('contiguous', 'channels_last', 'channels_last'),
+                ('contiguous', 'channels_last'),
+            ),
+            (
+                'other precision',
+                'amp',
+                args.amp,
+                ('fp32', f'{low} autocast', low),
+                ('fp32', 'amp'),
+            ),
+        ]
+        for key, prefix, pixpro_on, labels, keys in switched:
+            if key in medians:
+                line, report[f'{prefix} {name}'] = switch_row(
+                    name, t_pixpro, medians[key], pixpro_on, labels, keys
+                )
+                lines.append(line)
+                print(line, flush=True)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
