@@ -12,11 +12,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 CACHE="${MMPIXPRO_CACHE:-$HOME/.cache/mmpixpro}"
-REQ="$ROOT/requirements/runtime.txt"
+REQ="$ROOT/requirements/pinned.txt"
+REQ_NODEPS="$ROOT/requirements/pinned-nodeps.txt"
 TORCH_PINS="torch==2.14.1 torchvision==0.29.1"
 MMCV_VERSION="2.1.0"
 STAMP="$VENV/.mmpixpro-installed"
-KEY="$(cat "$REQ" "$ROOT/setup.py" "$0" | sha256sum | cut -c1-16)"
+KEY="$(cat "$REQ" "$REQ_NODEPS" "$ROOT/setup.py" "$0" | sha256sum | cut -c1-16)"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" ]]; then
     echo "[install] $VENV is up to date"
@@ -62,14 +63,18 @@ fi
 
 log "OpenMMLab stack and test tools ($REQ)"
 "${PIP[@]}" install -q -r "$REQ"
+log "mim command line ($REQ_NODEPS, without its dependencies)"
+"${PIP[@]}" install -q --no-deps -r "$REQ_NODEPS"
 log "mmpixpro (editable)"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+"${PIP[@]}" install -q --no-deps --no-build-isolation --use-pep517 -e "$ROOT"
 
 "$PY" - <<'PYEOF'
 import mmcv, mmdet, mmengine, mmpretrain, mmseg, torch, torchvision
+from mim.version import __version__ as mim_version
 from mmcv.ops import nms  # noqa: F401  (fails when mmcv was built without ops)
 print(f"[install] torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, "
-      f"mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}")
+      f"mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}, "
+      f"openmim {mim_version}")
 PYEOF
 echo "$KEY" > "$STAMP"
 log "done"

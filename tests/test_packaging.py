@@ -1,0 +1,257 @@
+"""mmpixpro as an OpenMMLab package: requirements, model index, ``mmpixpro::``
+configs, and installs into a fresh virtual environment driven by ``mim``."""
+
+import glob
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+import yaml
+from conftest import PHOTOS, REPO
+from mmengine.config import Config
+from packaging.requirements import Requirement
+
+import mmpixpro
+from mmpixpro.packaging import MIM_DIR, PACKAGE_DIR, config_file, load_config
+from mmpixpro.registry import MODELS
+
+C5_CONFIG = 'selfsup/pixpro_r50_c5_8xb128-coslr-100e_in1k.py'
+
+
+def requirements(name: str) -> list:
+    lines = open(osp.join(REPO, 'requirements', name)).read().splitlines()
+    lines = [re.sub(r'(^|\s)#.*$', '', line).strip() for line in lines]
+    return [Requirement(line) for line in lines if line]
+
+
+def test_runtime_ranges_admit_the_make_pins():
+    """runtime / optional / mim ranges, never exact pins, and the versions
+    `make install` uses (pinned.txt) fall inside them."""
+    pins = {}
+    for req in requirements('pinned.txt') + requirements('pinned-nodeps.txt'):
+        exact = [s.version for s in req.specifier if s.operator == '==']
+        if exact:
+            pins[req.name.lower()] = exact[0]
+    pins['mmcv'] = '2.1.0'  # built by tools/install.sh
+    checked = 0
+    for name in ('runtime.txt', 'optional.txt', 'mminstall.txt', 'tests.txt'):
+        for req in requirements(name):
+            assert not any(s.operator == '==' for s in req.specifier), (name, req)
+            pinned = pins.get(req.name.lower())
+            if pinned is not None:
+                assert req.specifier.contains(pinned), (name, str(req), pinned)
+                checked += 1
+    assert checked >= 7  # mmcv, mmengine (twice), mmdet, mmpretrain, mmseg, decoders
+
+
+def model_index() -> dict:
+    """Every model of model-index.yml, by config path; checks each metafile."""
+    index = yaml.safe_load(open(osp.join(REPO, 'model-index.yml')))
+    models = {}
+    for metafile in index['Import']:
+        path = osp.join(REPO, metafile)
+        assert osp.isfile(path), f'model-index.yml imports missing {metafile}'
+        meta = yaml.safe_load(open(path))
+        collections = {c['Name'] for c in meta['Collections']}
+        for model in meta['Models']:
+            assert model['In Collection'] in collections, (metafile, model['Name'])
+            assert model['Config'] not in models, f'{model["Config"]} listed twice'
+            models[model['Config']] = model
+    names = [m['Name'] for m in models.values()]
+    assert len(names) == len(set(names)), 'model names must be unique'
+    return models
+
+
+def test_model_index_lists_exactly_the_configs():
+    """Every config of configs/selfsup and configs/benchmarks (not _base_) is
+    in the model index, and every entry of the index exists."""
+    present = {
+        osp.relpath(p, REPO)
+        for pattern in ('configs/selfsup/*.py', 'configs/benchmarks/**/*.py')
+        for p in glob.glob(osp.join(REPO, pattern), recursive=True)
+        if '_base_' not in osp.relpath(p, REPO).split(os.sep)
+    }
+    indexed = set(model_index())
+    missing, stale = sorted(present - indexed), sorted(indexed - present)
+    assert not missing and not stale, (
+        f'configs missing from the model index: {missing}; '
+        f'index entries without a config: {stale}'
+    )
+
+
+def test_mim_folder_links_to_the_repository():
+    for name in ('configs', 'tools', 'model-index.yml'):
+        link = osp.join(PACKAGE_DIR, '.mim', name)
+        assert osp.islink(link), f'{link} must be a link (copied into wheels)'
+        assert osp.realpath(link) == osp.realpath(osp.join(REPO, name))
+
+
+def test_mmpixpro_prefix_from_another_folder(tmp_path):
+    """A downstream config inherits a PixPro config through ``mmpixpro::``
+    (mmpixpro imported, as in this editable install) and builds."""
+    config = tmp_path / 'downstream' / 'my_pixpro.py'
+    config.parent.mkdir()
+    config.write_text(
+        f"_base_ = 'mmpixpro::{C5_CONFIG}'\n"
+        'model = dict(head=dict(pos_threshold=0.5),\n'
+        "             backbone=dict(depth=18, norm_cfg=dict(type='BN')),\n"
+        '             projector=dict(in_channels=512, hid_channels=64,\n'
+        "                            norm_cfg=dict(type='BN')))\n"
+    )
+    assert mmpixpro.__file__.startswith(PACKAGE_DIR)
+    cfg = Config.fromfile(str(config))
+    base = Config.fromfile(config_file(f'mmpixpro::{C5_CONFIG}'))
+    assert cfg.model.head.pos_threshold == 0.5
+    assert base.model.head.pos_threshold == 0.7
+    assert cfg.model.head.ppm == base.model.head.ppm
+    assert (
+        cfg.train_dataloader.dataset.pipeline == base.train_dataloader.dataset.pipeline
+    )
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'PixPro' and model.head.pos_threshold == 0.5
+    assert model.backbone.depth == 18
+    # the names tools accept: a path or mmpixpro::<path under configs/>
+    assert config_file(f'mmpixpro::{C5_CONFIG}') == osp.join(
+        MIM_DIR, 'configs', C5_CONFIG
+    )
+    assert load_config(str(config)).model.head.pos_threshold == 0.5
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        config_file('mmpixpro::selfsup/nope.py')
+
+
+def copy_project(dst: str) -> str:
+    """The files an sdist of the project holds, copied (links kept)."""
+    skip = shutil.ignore_patterns('__pycache__', '*.egg-info', 'work_dirs')
+    os.makedirs(dst)
+    for name in ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml'):
+        shutil.copy(osp.join(REPO, name), dst)
+    for name in ('mmpixpro', 'configs', 'tools', 'requirements'):
+        shutil.copytree(
+            osp.join(REPO, name), osp.join(dst, name), symlinks=True, ignore=skip
+        )
+    return dst
+
+
+def fresh_venv(path: str) -> str:
+    """A new virtual environment that also sees this one's site-packages
+    (appended to its path: packages installed in the new one come first)."""
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', path], check=True)
+    python = osp.join(path, 'bin', 'python')
+    site = subprocess.run(
+        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    parents = {sysconfig.get_paths()[k] for k in ('purelib', 'platlib')}
+    with open(osp.join(site, 'parent_site.pth'), 'w') as f:
+        f.write('\n'.join(sorted(parents)) + '\n')
+    return python
+
+
+def run(cmd: list, cwd: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME')}
+    env.update(
+        PIP_NO_INDEX='1', PIP_DISABLE_PIP_VERSION_CHECK='1', PYTHONWARNINGS='ignore'
+    )
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f'{" ".join(cmd)} failed:\n{out[-4000:]}'
+    return out
+
+
+RESOLVE = (
+    'import mmpixpro\n'
+    'from mmengine.config import Config\n'
+    'from mmengine.utils import get_installed_path\n'
+    "cfg = Config.fromfile('downstream.py')\n"
+    "print('package', get_installed_path('mmpixpro'))\n"
+    "print('threshold', cfg.model.head.pos_threshold, cfg.model.backbone.depth)\n"
+)
+
+
+@pytest.mark.slow
+def test_install_into_fresh_venv_and_mim(tmp_path):
+    """pip install (no downloads) into a fresh venv; mmpixpro:: resolves from
+    the installed copy; mim finds the configs and the train / misc scripts."""
+    src = copy_project(str(tmp_path / 'src'))
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'downstream.py').write_text(
+        f"_base_ = 'mmpixpro::{C5_CONFIG}'\n"
+        'model = dict(head=dict(pos_threshold=0.5))\n'
+    )
+    pip_args = ['-m', 'pip', 'install', '-q', '--no-deps', '--no-build-isolation']
+    pip_args.append('--use-pep517')  # setuptools of this environment: no download
+
+    # regular install: configs and tools are copied into site-packages
+    python = fresh_venv(str(tmp_path / 'venv'))
+    run([python, *pip_args, src], cwd=str(work))
+    installed = run(
+        [python, '-c', 'import mmpixpro; print(mmpixpro.__file__)'], str(work)
+    )
+    package = osp.dirname(installed.strip().splitlines()[-1])
+    assert package.startswith(str(tmp_path / 'venv'))
+    assert not osp.islink(osp.join(package, '.mim', 'configs'))
+    out = run([python, '-c', RESOLVE], cwd=str(work))
+    assert f'package {package}\n' in out and 'threshold 0.5 50' in out
+
+    out = run(
+        [python, '-m', 'mim', 'search', 'mmpixpro', '--field', 'config'], str(work)
+    )
+    assert out.count('config id:') == len(model_index())
+
+    print_config = osp.join(package, '.mim', 'tools', 'misc', 'print_config.py')
+    out = run(
+        [
+            python,
+            '-m',
+            'mim',
+            'run',
+            'mmpixpro',
+            'print_config',
+            f'mmpixpro::{C5_CONFIG}',
+            '--cfg-options',
+            'model.head.pos_threshold=0.25',
+        ],
+        cwd=str(work),
+    )
+    assert f'Use the script {print_config}' in out and 'pos_threshold=0.25' in out
+
+    demo = 'pixpro_r18_c5_1xb4-coslr-40e_demo.py'
+    out = run(
+        [
+            python,
+            '-m',
+            'mim',
+            'train',
+            'mmpixpro',
+            demo,
+            '--gpus',
+            '0',
+            '--work-dir',
+            'wd',
+            '--cfg-options',
+            f'train_dataloader.dataset.data_root={PHOTOS}',
+            'train_dataloader.dataset.indices=2',
+            'train_dataloader.batch_size=2',
+            'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=1',
+        ],
+        cwd=str(work),
+    )
+    assert osp.join(package, '.mim', 'configs', 'selfsup', demo) in out
+    assert osp.join(package, '.mim', 'tools', 'train.py') in out
+    assert 'Training finished successfully' in out
+    assert osp.isfile(work / 'wd' / 'epoch_1.pth')
+
+    # editable install: mmengine is pointed at the source tree on import
+    python = fresh_venv(str(tmp_path / 'venv_editable'))
+    run([python, *pip_args, '-e', src], cwd=str(work))
+    out = run([python, '-c', RESOLVE], cwd=str(work))
+    assert f'package {osp.join(src, "mmpixpro")}\n' in out and 'threshold 0.5 50' in out
