@@ -1,16 +1,27 @@
-"""Image loading that never crashes a worker, with faster decoders."""
+"""Image loading that never crashes a worker, with optional faster decoders."""
 
+import logging
 from typing import Optional
 
 import cv2
 import mmcv
 import numpy as np
-import pyspng
-import simplejpeg
 from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
+from mmengine.logging import print_log
 
 from mmpixpro.registry import TRANSFORMS
+
+# The fast decoders are optional (requirements/optional.txt): without them
+# the same pixels come from OpenCV, more slowly.
+try:
+    import pyspng
+except ImportError:
+    pyspng = None
+try:
+    import simplejpeg
+except ImportError:
+    simplejpeg = None
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 JPEG_SIGNATURE = b'\xff\xd8\xff'
@@ -32,9 +43,13 @@ def decode_bgr(data: bytes) -> Optional[np.ndarray]:
     """
     img = None
     try:
-        if data.startswith(PNG_SIGNATURE):
+        if pyspng is not None and data.startswith(PNG_SIGNATURE):
             img = _png_to_bgr(pyspng.load(data))
-        elif data.startswith(JPEG_SIGNATURE) and data.find(EXIF_MARKER, 0, 65536) < 0:
+        elif (
+            simplejpeg is not None
+            and data.startswith(JPEG_SIGNATURE)
+            and data.find(EXIF_MARKER, 0, 65536) < 0
+        ):
             img = simplejpeg.decode_jpeg(data, colorspace='BGR')
     except (ValueError, RuntimeError):
         img = None
@@ -44,6 +59,33 @@ def decode_bgr(data: bytes) -> Optional[np.ndarray]:
         except cv2.error:
             img = None
     return img
+
+
+def missing_fast_decoders() -> list:
+    """Names of the optional fast decoders that are not installed."""
+    return [
+        name
+        for name, module in (('pyspng', pyspng), ('simplejpeg', simplejpeg))
+        if module is None
+    ]
+
+
+_noted_missing = False
+
+
+def note_missing_fast_decoders() -> None:
+    """Log once per process which fast decoders are missing, if any."""
+    global _noted_missing
+    missing = missing_fast_decoders()
+    if missing and not _noted_missing:
+        _noted_missing = True
+        print_log(
+            f'{" and ".join(missing)} not installed: those images are decoded '
+            'by OpenCV (same pixels, slower); `pip install pyspng simplejpeg` '
+            'for the fast path',
+            logger='current',
+            level=logging.INFO,
+        )
 
 
 def _png_to_bgr(img: np.ndarray) -> np.ndarray:
@@ -68,7 +110,9 @@ class LoadImageOrSkip(LoadImageFromFile):
     Decoding is to 8-bit BGR: grayscale, palette, RGBA (alpha dropped), CMYK
     JPEG and 16-bit images all arrive as ``[H, W, 3]`` uint8. With
     ``fast_decode`` (default) PNG and JPEG bytes go through
-    :func:`decode_bgr`, with the same pixels as OpenCV; otherwise (or with
+    :func:`decode_bgr`, with the same pixels as OpenCV (the fast decoders
+    ``pyspng`` / ``simplejpeg`` are optional: a missing one leaves its format
+    to OpenCV, noted once in the log); otherwise (or with
     another ``color_type`` / ``imdecode_backend``) mmcv's ``imfrombytes``. Zero-byte,
     truncated beyond decoding, or non-image files give None; the dataset
     (:class:`ImageFolder`) then counts the file, reports its path and draws
@@ -89,6 +133,8 @@ class LoadImageOrSkip(LoadImageFromFile):
             and self.imdecode_backend == 'cv2'
             and self.file_client_args is None
         )
+        if self.fast_decode:
+            note_missing_fast_decoders()
 
     def transform(self, results: dict) -> Optional[dict]:
         try:

@@ -113,3 +113,43 @@ def test_image_to_tensor_is_a_transpose(shape):
     tensor = image_to_tensor(img)
     assert tensor.is_contiguous()
     assert torch.equal(tensor, torch.from_numpy(np.ascontiguousarray(expected)))
+
+
+WITHOUT_FAST_DECODERS = """
+import sys
+sys.modules['pyspng'] = None  # as if not installed: import raises ImportError
+sys.modules['simplejpeg'] = None
+import cv2, numpy as np
+from mmengine.logging import MMLogger
+from mmpixpro.datasets.transforms import LoadImageOrSkip, loading
+MMLogger.get_instance('fallback')
+assert loading.missing_fast_decoders() == ['pyspng', 'simplejpeg']
+first, second = LoadImageOrSkip(), LoadImageOrSkip()
+assert first.fast_decode
+equal = 0
+for path in sys.argv[1:]:
+    theirs = cv2.imread(path, cv2.IMREAD_COLOR)
+    for loader in (first, second):
+        np.testing.assert_array_equal(loader(dict(img_path=path))['img'], theirs)
+    equal += 1
+print('equal', equal)
+"""
+
+
+def test_without_fast_decoders_opencv_decodes_and_one_note(tmp_path):
+    """pyspng / simplejpeg absent: same pixels through OpenCV, one log note."""
+    import subprocess
+    import sys
+
+    paths = write_kinds(str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, '-c', WITHOUT_FAST_DECODERS, *paths],
+        capture_output=True,
+        text=True,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f'equal {len(paths)}' in out
+    note = 'pyspng and simplejpeg not installed'
+    assert out.count(note) == 1, out[-3000:]
+    assert 'decoded by OpenCV (same pixels, slower)' in out
