@@ -1,12 +1,13 @@
 """Unlabelled images from any folder tree (e.g. ImageNet's ``train/``)."""
 
-import os
 import os.path as osp
 from typing import List, Sequence
 
-from mmengine.dataset import BaseDataset
+from mmpretrain.datasets import CustomDataset
 
 from mmpixpro.registry import DATASETS
+
+from .file_list import list_images, read_file_list
 
 IMG_EXTENSIONS = (
     '.jpg',
@@ -22,16 +23,28 @@ IMG_EXTENSIONS = (
 
 
 @DATASETS.register_module()
-class ImageFolder(BaseDataset):
-    """Every image file under ``data_root``, recursively, labels ignored.
+class ImageFolder(CustomDataset):
+    """Every image file under ``data_root``, or the images of a list file.
 
-    Files are sorted by path, so the index of an image is reproducible.
-    Symbolic links to folders are followed.
+    mmpretrain's ``CustomDataset(with_label=False)`` with clear errors,
+    blank list lines ignored, and unreadable images skipped and counted
+    (the parent lets one unreadable file end the run).
+
+    Without ``ann_file`` the folder is walked (recursively, links to folders
+    followed, see :func:`list_images`); with it, the images are the lines of
+    that file, relative to ``data_root`` / ``data_prefix`` (or absolute), and
+    nothing is walked or opened at start-up. Either way files are in a
+    reproducible order (sorted walk, or the list's order).
 
     Args:
-        data_root (str): The folder to scan.
+        data_root (str): The images' folder (and the base of a relative
+            ``ann_file`` and ``data_prefix``).
         pipeline (Sequence): Transforms applied to each ``dict(img_path=)``.
-        extensions (Sequence[str]): Accepted file suffixes (case-insensitive).
+        ann_file (str): Optional list file, one image path per line (write
+            one with ``tools/misc/make_file_list.py``). Defaults to ''.
+        data_prefix (str): Folder of the images under ``data_root``.
+            Defaults to ''.
+        extensions (Sequence[str]): Suffixes of the walk (case-insensitive).
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
 
     Unreadable images: when the pipeline returns None for a file (see
@@ -40,39 +53,38 @@ class ImageFolder(BaseDataset):
     process, where ``UnreadableImageHook`` counts, logs and limits them.
 
     Raises:
-        FileNotFoundError: ``data_root`` does not exist or is not a folder.
-        ValueError: ``data_root`` holds no image file.
+        FileNotFoundError: the folder or the list file does not exist.
+        ValueError: no image in the folder or the list.
     """
 
     def __init__(
         self,
-        data_root: str,
+        data_root: str = '',
         pipeline: Sequence = (),
+        ann_file: str = '',
+        data_prefix: str = '',
         extensions: Sequence[str] = IMG_EXTENSIONS,
         **kwargs,
     ) -> None:
-        self.extensions = tuple(ext.lower() for ext in extensions)
-        super().__init__(data_root=data_root, pipeline=list(pipeline), **kwargs)
+        if not (data_root or ann_file or data_prefix):
+            raise ValueError('ImageFolder needs `data_root` or `ann_file`')
+        super().__init__(
+            data_root=data_root,
+            data_prefix=data_prefix,
+            ann_file=ann_file,
+            with_label=False,
+            extensions=tuple(extensions),
+            pipeline=list(pipeline),
+            **kwargs,
+        )
 
     def load_data_list(self) -> List[dict]:
-        root = self.data_root
-        if not osp.isdir(root):
-            raise FileNotFoundError(
-                f'image folder {root!r} does not exist or is not a folder'
-            )
-        paths = []
-        for folder, _, files in os.walk(root, followlinks=True):
-            paths.extend(
-                osp.join(folder, name)
-                for name in files
-                if name.lower().endswith(self.extensions)
-            )
-        if not paths:
-            raise ValueError(
-                f'image folder {root!r} holds no image file '
-                f'(looked for {", ".join(self.extensions)})'
-            )
-        return [dict(img_path=path) for path in sorted(paths)]
+        prefix = self.img_prefix
+        if self.ann_file:
+            paths = read_file_list(self.ann_file)
+        else:
+            paths = list_images(prefix, self.extensions)
+        return [dict(img_path=osp.join(prefix, path)) for path in paths]
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
@@ -89,5 +101,5 @@ class ImageFolder(BaseDataset):
             idx = self._rand_another()
         raise RuntimeError(
             f'{len(skipped)} images in a row could not be read under '
-            f'{self.data_root!r}, e.g. {skipped[:3]}'
+            f'{self.img_prefix!r}, e.g. {skipped[:3]}'
         )
