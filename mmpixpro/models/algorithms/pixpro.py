@@ -55,11 +55,13 @@ class PixPro(BaseSelfSupervisor):
     Args:
         backbone (dict): e.g. ``mmpretrain.ResNet``; ``out_indices=(3,)`` for
             C5, ``(0, 1, 2, 3)`` under an FPN.
-        projector (dict): Dense projector applied to every output level.
-        head (dict): Pixel head (pair rule, PPM, loss).
+        projector (dict, optional): Dense projector applied to every output
+            level. None (with ``head=None``): no pixel branch.
+        head (dict, optional): Pixel head (pair rule, PPM, loss). None: an
+            instance-only model (the paper's SimCLR* row of Table 4).
         neck (dict, optional): e.g. ``mmdet.FPN``.
         bbox_head (dict, optional): e.g. ``FCOSTowers``, after the neck.
-        instance_head (dict, optional): ``InstanceHead`` on pooled C5; its
+        instance_head (dict, optional): ``InstanceHead`` on C5; its
             ``loss_weight`` is alpha of Eq. 6.
         out_levels (Sequence[str], optional): Levels that get the pixel loss,
             by name: ``'C2'``-``'C5'`` without a neck; ``'P3'``, ``'P4'``, ...
@@ -76,8 +78,8 @@ class PixPro(BaseSelfSupervisor):
     def __init__(
         self,
         backbone: dict,
-        projector: dict,
-        head: dict,
+        projector: Optional[dict] = None,
+        head: Optional[dict] = None,
         neck: Optional[dict] = None,
         bbox_head: Optional[dict] = None,
         instance_head: Optional[dict] = None,
@@ -90,6 +92,13 @@ class PixPro(BaseSelfSupervisor):
     ) -> None:
         if not 0 <= base_momentum <= 1:
             raise ValueError(f'base_momentum must be in [0, 1], got {base_momentum}')
+        if (head is None) != (projector is None):
+            raise ValueError(
+                'the pixel branch needs both `projector` and `head` (or neither, '
+                'for an instance-only model)'
+            )
+        if head is None and instance_head is None:
+            raise ValueError('PixPro needs a pixel `head`, an `instance_head` or both')
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -99,7 +108,7 @@ class PixPro(BaseSelfSupervisor):
             init_cfg=init_cfg,
         )
         self.bbox_head = MODELS.build(bbox_head) if bbox_head is not None else None
-        self.projector = MODELS.build(projector)
+        self.projector = MODELS.build(projector) if projector is not None else None
         self.instance_head = (
             MODELS.build(instance_head) if instance_head is not None else None
         )
@@ -186,10 +195,10 @@ class PixPro(BaseSelfSupervisor):
                     f'{dense[idx]} channels of level {self.level_names[idx]}'
                 )
         if self.instance_head is not None:
-            fc0 = getattr(self.instance_head.projector, 'fc0', None)
-            if fc0 is not None and fc0.in_features != c5:
+            inst_in = getattr(self.instance_head.projector, 'in_channels', None)
+            if inst_in is not None and inst_in != c5:
                 raise ValueError(
-                    f'instance_head.projector.in_channels {fc0.in_features} '
+                    f'instance_head.projector.in_channels {inst_in} '
                     f'does not match the {c5} channels of the last backbone output'
                 )
 
@@ -203,7 +212,8 @@ class PixPro(BaseSelfSupervisor):
             modules['neck'] = self.neck
         if self.bbox_head is not None:
             modules['bbox_head'] = self.bbox_head
-        modules['projector'] = self.projector
+        if self.projector is not None:
+            modules['projector'] = self.projector
         if self.instance_head is not None:
             modules['instance_projector'] = self.instance_head.projector
         return nn.ModuleDict(modules)
@@ -216,12 +226,14 @@ class PixPro(BaseSelfSupervisor):
 
         Returns:
             tuple: the last backbone output (C5) and the projected dense
-            features of the selected levels.
+            features of the selected levels (empty without a pixel branch).
         """
         if self.channels_last:
             img = img.contiguous(memory_format=torch.channels_last)
         feats = net['backbone'](img)
         feats = (feats,) if isinstance(feats, Tensor) else tuple(feats)
+        if 'projector' not in net:
+            return feats[-1], ()
         dense = tuple(net['neck'](feats)) if 'neck' in net else feats
         dense = tuple(dense[i] for i in self.out_indices)
         if 'bbox_head' in net:
@@ -267,13 +279,15 @@ class PixPro(BaseSelfSupervisor):
             t_c5_1, target1 = self.encode(target, inputs[0])
             t_c5_2, target2 = self.encode(target, inputs[1])
 
-        losses = self.head.loss(
-            online1, online2, target1, target2, coords[:, 0], coords[:, 1]
-        )
+        losses = {}
+        if self.with_head:
+            losses = self.head.loss(
+                online1, online2, target1, target2, coords[:, 0], coords[:, 1]
+            )
         if self.instance_head is not None:
             with torch.no_grad():
-                key1 = target['instance_projector']((t_c5_1,))[0]
-                key2 = target['instance_projector']((t_c5_2,))[0]
+                key1 = self.instance_head.keys(target['instance_projector'], t_c5_1)
+                key2 = self.instance_head.keys(target['instance_projector'], t_c5_2)
             losses.update(self.instance_head.loss(c5_1, c5_2, key1, key2))
         losses['momentum_tau'] = torch.tensor(tau, device=coords.device)
         return losses

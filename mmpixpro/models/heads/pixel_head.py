@@ -39,8 +39,11 @@ class PixelHead(BaseModule):
     features of each view pass through the pixel propagation module and are
     compared with the target features of the other view::
 
-        L_level = loss(ppm(x1), z2, M) + loss(ppm(x2), z1, M^T)
+        L_level = combine(loss(ppm(x1), z2, M), loss(ppm(x2), z1, M^T))
         L = mean over levels of L_level
+
+    where ``combine`` is the loss's own: the sum for PixPro (best -4), the
+    mean for PixContrast, as the paper states each.
 
     The PPM's weights are shared by all levels.
 
@@ -127,7 +130,7 @@ class PixelHead(BaseModule):
                 loss21, _ = chunked_pixel_loss(
                     self.loss_module, p2, t1, coords2, coords1, thr, rows21
                 )
-            losses.append(loss12 + loss21)
+            losses.append(self.loss_module.combine(loss12, loss21))
             num_pairs.append(pairs.mean())
         spread = torch.stack([feature_spread(t) for t in target1]).mean()
         return dict(

@@ -21,16 +21,19 @@ class PixContrastLoss(PixelLoss):
                          {\sum_{j \in pos(i)} e^{\cos(x_i, x'_j) / \tau}
                           + \sum_{k \in neg(i)} e^{\cos(x_i, x'_k) / \tau}}
 
-    where the negatives are all other pixels of the other view. The loss is
-    the mean of :math:`L_i` over all such pixels of the batch; the head adds
-    the two directions.
+    where the negatives are all other pixels of the other view. As the paper
+    states it, :math:`L_i` is averaged over the pixels of each image that
+    have a positive (those in the intersection of the two views), then over
+    the images of the batch; the head averages the two directions
+    (:meth:`combine`).
 
     Args:
         temperature (float): ``tau``. Defaults to 0.3.
+        skip_empty (bool): See :class:`PixelLoss`. Defaults to True.
     """
 
-    def __init__(self, temperature: float = 0.3) -> None:
-        super().__init__()
+    def __init__(self, temperature: float = 0.3, skip_empty: bool = True) -> None:
+        super().__init__(skip_empty=skip_empty)
         if not temperature > 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.temperature = temperature
@@ -49,8 +52,10 @@ class PixContrastLoss(PixelLoss):
             [row_loss.sum(dim=1), has_pos.to(cos.dtype).sum(dim=1)], dim=1
         )
 
-    def reduce(self, totals: Tensor) -> Tensor:
-        count = totals[:, 1].sum()
-        if count == 0:
-            return totals.sum() * 0.0  # keeps the graph; nothing to learn
-        return totals[:, 0].sum() / count
+    def per_image(self, totals: Tensor) -> Tensor:
+        # mean over the image's pixels that have a positive (0 if none)
+        return totals[:, 0] / totals[:, 1].clamp(min=1)
+
+    def combine(self, loss12: Tensor, loss21: Tensor) -> Tensor:
+        """The paper averages the two directions of PixContrast."""
+        return (loss12 + loss21) / 2

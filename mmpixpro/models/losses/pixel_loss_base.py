@@ -23,7 +23,22 @@ def pairwise_cosine(pred: Tensor, target: Tensor) -> Tensor:
 
 
 class PixelLoss(nn.Module):
-    """A pixel loss as ``reduce(sum over row chunks of partial(...))``."""
+    """A pixel loss as ``reduce(sum over row chunks of partial(...))``.
+
+    ``partial`` gives each image's ``[sum, count]``; ``reduce`` turns them
+    into a per-image value (:meth:`per_image`) and averages it over the
+    images of the batch. An image whose two views share no positive pair
+    (count 0) is left out of that mean when ``skip_empty`` is True (the
+    paper); otherwise it counts as 0 (the authors' release).
+
+    Args:
+        skip_empty (bool): Leave images without positive pairs out of the
+            batch mean. Defaults to True.
+    """
+
+    def __init__(self, skip_empty: bool = True) -> None:
+        super().__init__()
+        self.skip_empty = skip_empty
 
     def partial(self, cos: Tensor, mask: Tensor) -> Tensor:
         """Per-image ``[sum, count]`` ``[N, 2]`` for some rows.
@@ -35,9 +50,23 @@ class PixelLoss(nn.Module):
         """
         raise NotImplementedError
 
+    def per_image(self, totals: Tensor) -> Tensor:
+        """The loss of each image ``[N]`` from its totals ``[N, 2]``."""
+        raise NotImplementedError
+
     def reduce(self, totals: Tensor) -> Tensor:
         """The scalar loss from the per-image totals ``[N, 2]``."""
-        raise NotImplementedError
+        per_image = self.per_image(totals)
+        if self.skip_empty:
+            valid = totals[:, 1] > 0
+            if not valid.any():
+                return totals.sum() * 0.0  # keeps the graph; nothing to learn
+            per_image = per_image[valid]
+        return per_image.mean()
+
+    def combine(self, loss12: Tensor, loss21: Tensor) -> Tensor:
+        """The symmetric loss from its two directions (here: their sum)."""
+        return loss12 + loss21
 
     def forward(self, pred: Tensor, target: Tensor, pos_mask: Tensor) -> Tensor:
         """Loss of one direction.

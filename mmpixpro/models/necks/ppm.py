@@ -30,16 +30,21 @@ class PixelPropagationModule(BaseModule):
                 \mathrm{norm}\big(g(x_j)\big)\Big)
 
     where the sum runs over all pixels ``j`` of the same view, ``i``
-    included, and ``g`` is a transform of ``num_layers`` layers: 0 is the
-    identity, 1 a 1x1 convolution with bias, 2 conv-BN-ReLU-conv.
+    included, and ``g`` is a transform of ``l = num_layers`` layers: 0 is
+    the identity, 1 a 1x1 convolution with bias, ``l >= 2`` that many 1x1
+    convolutions with BN and ReLU between them (conv-BN-ReLU-conv for 2).
+
+    For ``gamma < 1`` the power's gradient is unbounded at ``s = 0``
+    (orthogonal or opposite pixels), so ``1e-6`` is added to the clipped
+    cosine before the power, as the authors' release does for ``gamma < 1``.
 
     Args:
         in_channels (int): Channels ``C`` of the projected features.
         gamma (float): Sharpness exponent of the similarity. Defaults to 2.0.
-        num_layers (int): Layers ``l`` of ``g``, one of 0, 1, 2. Defaults
-            to 1.
-        norm_cfg (dict): Norm layer of the 2-layer transform. Defaults to
-            ``dict(type='BN')``.
+        num_layers (int): Layers ``l`` of ``g``, >= 0 (the paper's Table 2d
+            tries 0 to 3). Defaults to 1.
+        norm_cfg (dict): Norm layer between the convolutions of ``g`` for
+            ``l >= 2``. Defaults to ``dict(type='BN')``.
         max_elements (int, optional): Bound on the elements of one
             ``[N, rows, HW]`` similarity block; larger maps are propagated in
             checkpointed chunks of rows (exact, memory-bounded). None: always
@@ -59,8 +64,8 @@ class PixelPropagationModule(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if not gamma > 0:
             raise ValueError(f'gamma must be > 0, got {gamma}')
-        if num_layers not in (0, 1, 2):
-            raise ValueError(f'num_layers (l) must be 0, 1 or 2, got {num_layers}')
+        if not isinstance(num_layers, int) or num_layers < 0:
+            raise ValueError(f'num_layers (l) must be an int >= 0, got {num_layers!r}')
         self.gamma = gamma
         self.num_layers = num_layers
         self.max_elements = max_elements
@@ -68,8 +73,8 @@ class PixelPropagationModule(BaseModule):
             self.transform = nn.Identity()
         elif num_layers == 1:
             self.transform = nn.Conv2d(in_channels, in_channels, 1)
-        else:
-            self.transform = nn.Sequential(
+        else:  # (l - 1) x conv-BN-ReLU, then a plain conv
+            hidden = [
                 ConvModule(
                     in_channels,
                     in_channels,
@@ -77,8 +82,11 @@ class PixelPropagationModule(BaseModule):
                     bias=True,
                     norm_cfg=norm_cfg,
                     act_cfg=dict(type='ReLU'),
-                ),
-                nn.Conv2d(in_channels, in_channels, 1),
+                )
+                for _ in range(num_layers - 1)
+            ]
+            self.transform = nn.Sequential(
+                *hidden, nn.Conv2d(in_channels, in_channels, 1)
             )
 
     def similarity(self, x: Tensor) -> Tensor:

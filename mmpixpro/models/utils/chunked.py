@@ -82,10 +82,21 @@ def chunked_pixel_loss(
     return loss.reduce(totals), pairs
 
 
+#: Added to the clipped cosine before a power ``gamma < 1``, whose gradient
+#: is unbounded at 0 (the authors' release does the same).
+POWER_EPS = 1e-6
+
+
 def propagation_weights(query: Tensor, feat: Tensor, gamma: float) -> Tensor:
     """``s(i, j) = max(cos(x_i, x_j), 0) ** gamma`` for normalised query
-    pixels ``[N, C, R]`` and all pixels ``[N, C, HW]``: ``[N, R, HW]``."""
-    return (query.transpose(1, 2) @ feat).clamp(min=0).pow(gamma)
+    pixels ``[N, C, R]`` and all pixels ``[N, C, HW]``: ``[N, R, HW]``.
+
+    For ``gamma < 1``: ``(max(cos, 0) + 1e-6) ** gamma`` (finite gradient).
+    """
+    sim = (query.transpose(1, 2) @ feat).clamp(min=0)
+    if gamma < 1:
+        sim = sim + POWER_EPS
+    return sim.pow(gamma)
 
 
 def propagate_rows(query: Tensor, feat: Tensor, value: Tensor, gamma: float) -> Tensor:

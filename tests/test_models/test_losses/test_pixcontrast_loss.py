@@ -51,8 +51,41 @@ def test_low_temperature_and_the_pixpro_pairs():
     head = PixelHead(ppm=None, loss=dict(type='PixContrastLoss'))
     out = head.loss((x,), (x,), (x,), (x,), c, c)
     loss_fn = PixContrastLoss()
-    expected = 2 * loss_fn(x, x, mask)
-    assert torch.allclose(out['loss'], expected)
+    # the two directions are averaged (here they are equal)
+    assert torch.allclose(out['loss'], loss_fn(x, x, mask))
+
+
+def test_averaged_over_each_images_pixels_then_over_images():
+    """Image 1 has two query pixels with a positive, image 2 one: the batch
+    loss is the mean of the two per-image means, not the pooled pixel mean."""
+    pred = pixels([1, 0], [0, 1]).expand(2, -1, -1, -1)
+    target = pixels([1, 0], [0, 1]).expand(2, -1, -1, -1)
+    mask = torch.zeros(2, 2, 2, dtype=torch.bool)
+    mask[0] = torch.eye(2, dtype=torch.bool)
+    mask[1, 0, 1] = True  # image 2: pixel 1's positive is the orthogonal one
+    tau = 0.3
+    e = lambda c: math.exp(c / tau)  # noqa: E731
+    good = -math.log(e(1) / (e(1) + e(0)))  # positive cos 1, negative cos 0
+    bad = -math.log(e(0) / (e(1) + e(0)))  # positive cos 0, negative cos 1
+    image1, image2 = (good + good) / 2, bad
+    loss = PixContrastLoss(temperature=tau)(pred, target, mask)
+    assert loss.item() == pytest.approx((image1 + image2) / 2, rel=1e-6)
+    pooled = (good + good + bad) / 3
+    assert abs(loss.item() - pooled) > 0.1
+
+
+def test_head_averages_the_two_directions():
+    torch.manual_seed(0)
+    x1, x2 = torch.randn(2, 8, 3, 3), torch.randn(2, 8, 3, 3)
+    c1 = torch.tensor([[0.0, 0, 1, 1], [0.1, 0.1, 0.9, 0.9]])
+    c2 = torch.tensor([[0.2, 0.1, 0.9, 1], [0.0, 0.0, 0.6, 0.7]])
+    head = PixelHead(ppm=None, loss=dict(type='PixContrastLoss', temperature=0.2))
+    out = head.loss((x1,), (x2,), (x1,), (x2,), c1, c2)
+    loss_fn = PixContrastLoss(temperature=0.2)
+    l12 = loss_fn(x1, x2, pixel_pair_mask(c1, c2, (3, 3), (3, 3)))
+    l21 = loss_fn(x2, x1, pixel_pair_mask(c2, c1, (3, 3), (3, 3)))
+    assert torch.allclose(out['loss'], (l12 + l21) / 2)
+    assert not torch.allclose(l12, l21)
 
 
 def test_bad_temperature():

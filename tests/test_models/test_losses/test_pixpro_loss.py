@@ -27,16 +27,16 @@ def test_perfect_agreement_is_minus_two_per_direction():
     assert torch.allclose(loss, torch.tensor(-2.0), atol=1e-5)
 
 
-def test_images_without_pairs_count_by_default_and_can_be_skipped():
+def test_images_without_pairs_are_skipped_by_default_or_count_as_zero():
     x = pixels([1, 0], [0, 1]).expand(2, -1, -1, -1)
     mask = torch.zeros(2, 2, 2, dtype=torch.bool)
     mask[0] = torch.eye(2, dtype=torch.bool)  # image 1 has no pair
-    reference = PixProLoss()(x, x, mask)
-    paper = PixProLoss(skip_empty=True)(x, x, mask)
+    reference = PixProLoss(skip_empty=False)(x, x, mask)
+    paper = PixProLoss()(x, x, mask)
     assert torch.allclose(reference, torch.tensor(-1.0), atol=1e-5)
     assert torch.allclose(paper, torch.tensor(-2.0), atol=1e-5)
     none = torch.zeros_like(mask)
-    zero = PixProLoss(skip_empty=True)(x.clone().requires_grad_(), x, none)
+    zero = PixProLoss()(x.clone().requires_grad_(), x, none)
     assert zero.item() == 0 and zero.requires_grad
 
 

@@ -58,12 +58,46 @@ def test_two_layer_transform_and_output_norm():
     assert 'transform.0.bn.weight' in names and 'transform.1.bias' in names
 
 
+def test_three_layer_transform():
+    ppm = PixelPropagationModule(8, num_layers=3)
+    convs = [m for m in ppm.transform.modules() if isinstance(m, torch.nn.Conv2d)]
+    norms = [m for m in ppm.transform.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    relus = [m for m in ppm.transform.modules() if isinstance(m, torch.nn.ReLU)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
+        (8, 8, (1, 1))
+    ] * 3
+    assert len(norms) == 2 and len(relus) == 2
+    assert isinstance(ppm.transform[-1], torch.nn.Conv2d)  # no norm after the last
+    out = ppm(torch.randn(2, 8, 3, 3))
+    assert torch.allclose(out.norm(dim=1), torch.ones(2, 3, 3), atol=1e-5)
+
+
+def test_gamma_below_one_has_finite_gradients_at_zero_similarity():
+    # pixels 1 and 2 are orthogonal, 1 and 3 opposite: s = 0 before the power
+    x = pixels([1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, 0, 1]).requires_grad_()
+    ppm = PixelPropagationModule(3, gamma=0.5, num_layers=0)
+    ppm(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    sim = ppm.similarity(x.detach())[0]
+    # (max(cos, 0) + 1e-6) ** 0.5 as in the authors' release
+    assert torch.allclose(sim[0, 1], torch.tensor(1e-6**0.5))
+    assert torch.allclose(sim[0, 0], torch.tensor((1 + 1e-6) ** 0.5))
+    # gamma >= 1 is exact: no epsilon
+    assert (
+        PixelPropagationModule(3, gamma=2.0, num_layers=0).similarity(x.detach())[
+            0, 0, 1
+        ]
+        == 0
+    )
+
+
 @pytest.mark.parametrize(
     'kwargs, key',
     [
         (dict(gamma=0), 'gamma'),
         (dict(gamma=-1), 'gamma'),
-        (dict(num_layers=3), 'num_layers'),
+        (dict(num_layers=-1), 'num_layers'),
+        (dict(num_layers=1.5), 'num_layers'),
     ],
 )
 def test_bad_arguments_name_the_key(kwargs, key):
