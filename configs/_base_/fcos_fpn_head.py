@@ -17,3 +17,7 @@ fcos_towers = dict(
     stacked_convs=4,
     norm_cfg=dict(type='GN', num_groups=32, requires_grad=True),
 )
+# Pre-training covers the towers "until the third 3x3 convolutional layer in
+# the head" (Sec. 3.3): their first three convs; the detector's fourth starts
+# fresh at fine-tuning.
+fcos_pretrained_towers = dict(fcos_towers, type='FCOSTowers', stacked_convs=3)

@@ -1,4 +1,4 @@
-# PPM ablation (Table 2b): sharpness gamma = 0.5 (default 2).
+# Table 2c: sharpness exponent gamma = 0.5 of the PPM similarity; default 2.
 _base_ = 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'
 
 model = dict(head=dict(ppm=dict(gamma=0.5)))

@@ -1,4 +1,4 @@
-# PPM ablation (Table 2c): 2 layers in the transform g (default 1).
+# Table 2d: l = 2 layers in the PPM's value transform g; default 1.
 _base_ = 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'
 
 model = dict(head=dict(ppm=dict(num_layers=2)))

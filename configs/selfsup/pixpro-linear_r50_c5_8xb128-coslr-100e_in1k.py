@@ -1,4 +1,5 @@
-# PixPro without the PPM: a linear 1x1 conv in its place (Table 3).
+# Table 3: PixPro without the PPM, "a linear transformation layer" (one
+# 1x1 conv with bias) in its place.
 _base_ = 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'
 
 model = dict(

@@ -1,4 +1,5 @@
-# FPN + head pre-training plus the instance branch on C5 (Table 5, last row).
+# Table 5 "+ instance": FPN + FCOS-head pre-training plus the SimCLR*
+# instance branch on C5, alpha = 1.
 _base_ = ['pixpro_r50_fpn_head.py', '_base_/models/instance_head.py']
 
-model = dict(instance_head={{_base_.instance_head}})
+model = dict(instance_head={{_base_.simclr_star_head}})

@@ -13,6 +13,9 @@ view_pipeline1 = [
         aspect_ratio_range=(3.0 / 4.0, 4.0 / 3.0),
         interpolation='bilinear',
         backend='cv2',
+        # low-pass before shrinking, close to PIL's antialiased bilinear
+        # resize of the authors' release (README, Performance)
+        antialias=True,
     ),
     dict(type='RandomFlipWithCoord', prob=0.5),
     # Colour maps on uint8 with OpenCV / lookup tables (mmpixpro.datasets

@@ -37,7 +37,9 @@ model = dict(
             gamma=2.0,
             num_layers=1,
         ),
-        # PixProLoss(skip_empty=True): images without pairs leave the mean
-        loss=dict(type='PixProLoss'),
+        # Images whose two views share no positive pair leave the batch mean,
+        # as the paper says (skip_empty=False: they count as 0, as in the
+        # authors' release).
+        loss=dict(type='PixProLoss', skip_empty=True),
     ),
 )
