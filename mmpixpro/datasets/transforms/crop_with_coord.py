@@ -1,5 +1,6 @@
 """Random resized crop and flip that record the view's box in the image."""
 
+import math
 from typing import Optional
 
 import cv2
@@ -28,6 +29,37 @@ def normalised_box(
     )
 
 
+#: Shrink factor above which an axis is low-passed before a bilinear resize.
+ANTIALIAS_FROM = 1.5
+
+
+def antialias_blur(img: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
+    """Low-pass ``img`` before it is shrunk bilinearly to ``out_w x out_h``.
+
+    PIL's bilinear resize (what torchvision's recipe, and the authors'
+    release, run on crops) filters with a triangle of half-width ``s`` along
+    an axis it shrinks by a factor ``s``; OpenCV's bilinear resize does not
+    filter, and aliases. Along each axis shrunk by more than 1.5x, a Gaussian
+    of the triangle's standard deviation ``sigma = s / sqrt(6)`` (kernel cut
+    at one sigma, rounded up) is applied first. Measured on the bundled
+    photos: mean distance to PIL's pixels 0.59 grey levels, against 1.73 for
+    plain bilinear and 0.80 for ``INTER_AREA`` (README, Performance).
+    """
+    h, w = img.shape[:2]
+    sx, sy = w / out_w, h / out_h
+    if sx <= ANTIALIAS_FROM and sy <= ANTIALIAS_FROM:
+        return img
+
+    def kernel(s: float):  # (size, sigma) along one axis; size 1: untouched
+        if s <= ANTIALIAS_FROM:
+            return 1, 0.0
+        sigma = s / math.sqrt(6)
+        return 2 * math.ceil(sigma) + 1, sigma
+
+    (kw, sigma_x), (kh, sigma_y) = kernel(sx), kernel(sy)
+    return cv2.GaussianBlur(img, (kw, kh), sigmaX=sigma_x, sigmaY=sigma_y)
+
+
 @TRANSFORMS.register_module()
 class RandomResizedCropWithCoord(RandomResizedCrop):
     """mmpretrain's ``RandomResizedCrop`` that also records the crop box.
@@ -38,17 +70,33 @@ class RandomResizedCropWithCoord(RandomResizedCrop):
     original image, normalised per axis by ``(W - 1, H - 1)``, float32 [4].
     Arguments are those of ``mmpretrain.RandomResizedCrop`` (``scale`` is the
     output size; ``crop_ratio_range`` defaults to (0.08, 1.0),
-    ``aspect_ratio_range`` to (3/4, 4/3)).
+    ``aspect_ratio_range`` to (3/4, 4/3)), and:
+
+    Args:
+        antialias (bool): With the cv2 backend and bilinear interpolation,
+            low-pass a crop before shrinking it (:func:`antialias_blur`),
+            close to PIL's antialiased bilinear resize. Defaults to True.
     """
+
+    def __init__(self, *args, antialias: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.antialias = antialias
 
     def transform(self, results: dict) -> dict:
         img = results['img']
         img_h, img_w = img.shape[:2]
         top, left, crop_h, crop_w = self.rand_crop_params(img)
         crop = img[top : top + crop_h, left : left + crop_w]
+        out_h, out_w = self.scale
+        if (
+            self.antialias
+            and self.backend == 'cv2'
+            and self.interpolation == 'bilinear'
+        ):
+            crop = antialias_blur(crop, out_w, out_h)
         results['img'] = mmcv.imresize(
             crop,
-            tuple(self.scale[::-1]),
+            (out_w, out_h),
             interpolation=self.interpolation,
             backend=self.backend,
         )

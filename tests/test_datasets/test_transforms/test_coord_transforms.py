@@ -87,3 +87,33 @@ def test_multi_view_names_a_missing_box():
     )
     with pytest.raises(KeyError, match='coord'):
         multi(dict(img=np.zeros((20, 20, 3), np.uint8)))
+
+
+def test_antialiased_crops_are_close_to_pil_bilinear(photos_dir):
+    """Shrunk crops of the bundled photos: with the low-pass the pixels are
+    closer to PIL's antialiased bilinear resize (the authors' release) than
+    OpenCV's plain bilinear resize is."""
+    import glob
+
+    import cv2
+    from PIL import Image
+
+    paths = sorted(glob.glob(f'{photos_dir}/*.png'))[:4]
+    plain = RandomResizedCropWithCoord(scale=64, antialias=False)
+    smooth = RandomResizedCropWithCoord(scale=64)
+    assert smooth.antialias
+    gaps = {'plain': [], 'smooth': []}
+    for path in paths:
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        for seed in range(5):
+            for name, t in (('plain', plain), ('smooth', smooth)):
+                np.random.seed(seed)
+                out = t(dict(img=img))
+                h, w = img.shape[:2]
+                x1, y1, x2, y2 = out['coord'] * np.array([w - 1, h - 1] * 2)
+                box = (round(x1), round(y1), round(x2) + 1, round(y2) + 1)
+                ref = Image.fromarray(img).crop(box).resize((64, 64), Image.BILINEAR)
+                gap = np.abs(out['img'].astype(np.float32) - np.asarray(ref)).mean()
+                gaps[name].append(gap)
+    # every crop of these photos (>= 300 px) shrinks to 64 px by > 1.5x
+    assert np.mean(gaps['smooth']) < 0.6 * np.mean(gaps['plain']), gaps
