@@ -4,26 +4,49 @@ mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its Runner
 passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without a GPU.
 """
 
+import logging
+
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
-from mmengine.model import MMDistributedDataParallel
+from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
+from torch import nn
 
 
 # Registered in mmengine's root registry: the Runner looks wrappers up there,
 # where a grandchild scope such as ``mmpixpro.`` is not searched.
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` that drops ``device_ids`` for CPU modules.
+    """``MMDistributedDataParallel`` for modules on the CPU.
 
-    (torch's DDP rejects ``device_ids`` for a module on the CPU.)
+    torch's DDP rejects ``device_ids`` for a CPU module, and
+    ``nn.SyncBatchNorm`` only runs on GPUs ("SyncBatchNorm layers only work
+    with GPU modules"): on the CPU, ``device_ids`` is dropped and every
+    SyncBN layer becomes a plain BN layer (per-process batch statistics),
+    with a logged warning.
     """
 
     def __init__(self, module, device_ids=None, **kwargs) -> None:
         if next(module.parameters()).device.type == 'cpu':
             device_ids = None
+            module = revert_sync_batchnorm_with_warning(module)
         super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+
+def revert_sync_batchnorm_with_warning(module: nn.Module) -> nn.Module:
+    """mmengine's ``revert_sync_batchnorm``, saying how many layers changed."""
+    count = sum(isinstance(m, nn.SyncBatchNorm) for m in module.modules())
+    if not count:
+        return module
+    print_log(
+        f'{count} SyncBatchNorm layers run on CPU processes as BatchNorm '
+        '(batch statistics per process): SyncBN needs GPUs',
+        logger='current',
+        level=logging.WARNING,
+    )
+    return revert_sync_batchnorm(module)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
