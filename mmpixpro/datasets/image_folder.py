@@ -1,8 +1,11 @@
 """Unlabelled images from any folder tree (e.g. ImageNet's ``train/``)."""
 
+import gc
 import os.path as osp
-from typing import List, Sequence
+import pickle
+from typing import List, Sequence, Tuple
 
+import numpy as np
 from mmpretrain.datasets import CustomDataset
 
 from mmpixpro.registry import DATASETS
@@ -85,6 +88,24 @@ class ImageFolder(CustomDataset):
         else:
             paths = list_images(prefix, self.extensions)
         return [dict(img_path=osp.join(prefix, path)) for path in paths]
+
+    def _serialize_data(self) -> Tuple[np.ndarray, np.ndarray]:
+        """mmengine's serialisation (same bytes and addresses), streamed.
+
+        (The parent holds every entry's pickle as its own array until one
+        concatenation: with 1.28 M entries that doubled the start-up peak.)
+        Entries are dropped as they are written.
+        """
+        data_list = self.data_list
+        address = np.empty(len(data_list), dtype=np.int64)
+        data = bytearray()
+        for i, info in enumerate(data_list):
+            data += pickle.dumps(info, protocol=4)
+            data_list[i] = None
+            address[i] = len(data)
+        data_list.clear()
+        gc.collect()
+        return np.frombuffer(data, dtype=np.uint8), address
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:

@@ -1,8 +1,10 @@
 import os
 
+import numpy as np
 import pytest
 from conftest import DEMO_CONFIG
 from mmengine.config import Config
+from mmengine.dataset import BaseDataset
 
 from mmpixpro.datasets import IMG_EXTENSIONS, ImageFolder
 from mmpixpro.datasets.file_list import write_file_list
@@ -86,3 +88,14 @@ def test_list_file_errors_name_the_file(tmp_path):
     empty = write_lines(tmp_path / 'empty.txt', ['', '  '])
     with pytest.raises(ValueError, match='empty.txt.*lists no image'):
         ImageFolder(data_root=str(tmp_path), ann_file=empty)
+
+
+def test_streamed_serialisation_equals_mmengine(photos_dir):
+    """The same bytes and addresses as mmengine's BaseDataset serialisation."""
+    ours = ImageFolder(data_root=photos_dir)
+    plain = ImageFolder(data_root=photos_dir, serialize_data=False)
+    paths = [info['img_path'] for info in plain.data_list]
+    data_bytes, address = BaseDataset._serialize_data(plain)  # clears data_list
+    np.testing.assert_array_equal(ours.data_bytes, data_bytes)
+    np.testing.assert_array_equal(ours.data_address, address)
+    assert [ours.get_data_info(i)['img_path'] for i in range(len(ours))] == paths
