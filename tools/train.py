@@ -6,14 +6,19 @@ Examples::
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
     python tools/train.py CONFIG --cfg-options train_dataloader.batch_size=64
     tools/dist_train.sh CONFIG 8 [--amp]
+    RESTARTS=3 tools/dist_train.sh CONFIG 8   # torchrun restarts failed workers
+
+A worker that torchrun restarts resumes from the newest checkpoint of the work
+dir that loads (``FaultTolerantRunner``).
 """
 
 import argparse
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import Runner
+from torch.distributed.elastic.multiprocessing.errors import record
 
+from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.utils import register_all_modules
 from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
@@ -25,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return add_run_args(parser).parse_args(argv)
 
 
+# torchrun's summary of a failed job then shows the error of the failed rank.
+@record
 def main(argv=None) -> None:
     args = parse_args(argv)
     if not osp.isfile(args.config):
@@ -32,7 +39,7 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = merge_run_args(Config.fromfile(args.config), args)
     check_config(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = FaultTolerantRunner.from_cfg(cfg)
     runner.train()
 
 

@@ -1,12 +1,56 @@
-"""A local file backend whose writes are atomic."""
+"""A local file backend whose writes are atomic, with a clear error when a
+write fails (disk full, no permission)."""
 
+import fnmatch
+import logging
 import os
 import os.path as osp
-import tempfile
+import shutil
+import uuid
 from pathlib import Path
 from typing import Union
 
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import print_log
+
+TEMP_SUFFIX = '.tmp'
+
+
+def temp_pattern(basename: str = '*') -> str:
+    """The glob pattern of the temporary files written for ``basename``."""
+    return f'.{basename}.*{TEMP_SUFFIX}'
+
+
+def is_temp_file(name: str) -> bool:
+    """Whether ``name`` (a file name) is a temporary file of this backend."""
+    return fnmatch.fnmatch(name, temp_pattern())
+
+
+def format_bytes(num: float) -> str:
+    """``123 B``, ``4.5 MiB``, ``1.2 GiB`` ..."""
+    if num < 1024:
+        return f'{int(num)} B'
+    for unit in ('KiB', 'MiB', 'GiB'):
+        num /= 1024
+        if num < 1024:
+            return f'{num:.1f} {unit}'
+    return f'{num / 1024:.1f} TiB'
+
+
+def free_space(folder: str) -> str:
+    """``'1.2 GiB free of 10.0 GiB'`` for the file system of ``folder``."""
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError as e:
+        return f'free space unknown ({e.strerror})'
+    return f'{format_bytes(usage.free)} free of {format_bytes(usage.total)}'
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is written (it may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 @register_backend('atomic_local')
@@ -15,26 +59,45 @@ class AtomicLocalBackend(LocalBackend):
     folder, syncs it, and renames it over the target.
 
     A process killed while saving leaves the previous file (e.g. the last
-    checkpoint, or ``last_checkpoint``) untouched, never a truncated one.
-    Used by the checkpoint hook through ``backend_args=dict(backend=
-    'atomic_local')``.
+    checkpoint, or ``last_checkpoint``) untouched, never a truncated one; the
+    temporary file it leaves (``.NAME.*.tmp``) is removed when a run resumes
+    in that folder. A write that fails (no space left, no permission) removes
+    the temporary file and raises an ``OSError`` of the same errno naming the
+    target and the free space. Used by the checkpoint hook through
+    ``backend_args=dict(backend='atomic_local')``.
     """
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         filepath = str(filepath)
         folder = osp.dirname(osp.abspath(filepath))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp'
-        )
+        tmp = None
         try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(obj)
-                f.flush()
-                os.fsync(f.fileno())
+            os.makedirs(folder, exist_ok=True)
+            name = f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
+            # 0o666 minus the umask, as a plain open() gives (mkstemp's 0o600
+            # would hide checkpoints from the group on a shared file system).
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+            fd = os.open(osp.join(folder, name), flags, 0o666)
+            tmp = osp.join(folder, name)
+            try:
+                write_all(fd, obj)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, filepath)
-        except BaseException:
-            if osp.exists(tmp):
+        except OSError as e:
+            if tmp is not None and osp.exists(tmp):
+                os.unlink(tmp)
+            message = (
+                f'could not write {filepath} ({format_bytes(len(obj))}): '
+                f'{e.strerror or e}; {free_space(folder)} there. Nothing was '
+                'replaced and no partial file was left: the previous files '
+                'are intact'
+            )
+            print_log(message, logger='current', level=logging.ERROR)  # run's log
+            raise OSError(e.errno, message) from e
+        except BaseException:  # killed or interrupted: no partial file left
+            if tmp is not None and osp.exists(tmp):
                 os.unlink(tmp)
             raise
 

@@ -17,8 +17,8 @@ def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         nargs='?',
         type=str,
         const='auto',
-        help='resume from this checkpoint, or (no value) from the latest '
-        'checkpoint in the work dir',
+        help='resume from this checkpoint, or (no value) from the newest '
+        'checkpoint of the work dir that loads (damaged ones are skipped)',
     )
     parser.add_argument(
         '--amp',
@@ -54,40 +54,15 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join(
-            './work_dirs', osp.splitext(osp.basename(args.config))[0]
-        )
-
+    cfg.work_dir = work_dir_of(cfg, args)
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp does not apply to {optim_wrapper}')
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:  # mmengine's AmpOptimWrapper needs a GPU; bf16 needs no scaling
-            cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
-            cfg.optim_wrapper.dtype = 'bfloat16'
-            cfg.optim_wrapper.pop('loss_scale', None)
-
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(f'--resume checkpoint {args.resume!r} not found')
-        cfg.resume = True
-        cfg.load_from = args.resume
-
+        use_amp(cfg)
+    if args.resume is not None:
+        use_resume(cfg, args.resume)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr` in the config')
         cfg.auto_scale_lr.enable = True
-
     if args.launcher != 'none' and not torch.cuda.is_available():
         from mmpixpro.engine import setup_cpu_distributed
 
@@ -95,3 +70,38 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         setup_cpu_distributed(cfg)
     return cfg
+
+
+def work_dir_of(cfg: Config, args: argparse.Namespace) -> str:
+    """``--work-dir``, else the config's, else ``work_dirs/<config name>``."""
+    if args.work_dir is not None:
+        return args.work_dir
+    if cfg.get('work_dir', None) is not None:
+        return cfg.work_dir
+    return osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+
+def use_amp(cfg: Config) -> None:
+    """``--amp``: fp16 with dynamic loss scaling on a GPU, bf16 on CPU."""
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise ValueError(f'--amp does not apply to {optim_wrapper}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:  # mmengine's AmpOptimWrapper needs a GPU; bf16 needs no scaling
+        cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+        cfg.optim_wrapper.pop('loss_scale', None)
+
+
+def use_resume(cfg: Config, resume: str) -> None:
+    """``--resume`` (``'auto'``: the newest checkpoint of the work dir that
+    loads, chosen by ``FaultTolerantRunner``) or ``--resume PATH``."""
+    cfg.resume = True
+    if resume == 'auto':
+        cfg.load_from = None
+        return
+    if not osp.isfile(resume):
+        raise FileNotFoundError(f'--resume checkpoint {resume!r} not found')
+    cfg.load_from = resume

@@ -17,11 +17,16 @@ import pytest
 import torch
 from conftest import DEMO_CONFIG, PHOTOS, REPO
 from helpers import checkpoint_path, load_tool, tiny_config
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from PIL import Image
 
 from mmpixpro.datasets.transforms import LoadImageOrSkip
+from mmpixpro.engine.resume_checkpoint import (
+    checkpoint_candidates,
+    remove_stale_temp_files,
+)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
@@ -176,12 +181,37 @@ def test_a_crash_while_saving_leaves_the_old_checkpoint(tmp_path):
     target.write_bytes(b'old checkpoint')
     kill_while_writing('atomic', target, str(tmp_path / '.epoch_1.pth.*.tmp'))
     assert target.read_bytes() == b'old checkpoint'
-    assert (
-        not glob.glob(str(tmp_path / '.epoch_1.pth.*.tmp')) or True
-    )  # a stale temp is harmless
+    # SIGKILL leaves the partial temporary file; it is never taken for a
+    # checkpoint and a resume in the folder removes it.
+    (stale,) = glob.glob(str(tmp_path / '.epoch_1.pth.*.tmp'))
+    assert 0 < osp.getsize(stale) < (600 << 20)
+    assert checkpoint_candidates(str(tmp_path)) == [str(target)]
+    assert remove_stale_temp_files(str(tmp_path)) == [stale]
+    assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth']
     # What the atomic write prevents: mmengine's plain backend truncates it.
     kill_while_writing('plain', target, str(target))
     assert 0 < target.stat().st_size < (600 << 20)
+
+
+SELFSUP = osp.join(REPO, 'configs', 'selfsup')
+
+
+@pytest.mark.parametrize(
+    'name',
+    sorted(
+        osp.basename(p)
+        for p in glob.glob(osp.join(SELFSUP, '*.py'))
+        if not p.endswith('_demo.py')  # 2 min on CPU: checkpoints every 20 epochs
+    ),
+)
+def test_pre_training_configs_checkpoint_every_epoch(name):
+    cfg = Config.fromfile(osp.join(SELFSUP, name))
+    hook = cfg.default_hooks.checkpoint
+    assert cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    assert hook.interval == 1 and hook.get('by_epoch', True)  # lose <= 1 epoch
+    # a few kept, at least two: one to fall back to when the newest is damaged
+    assert 2 <= hook.max_keep_ckpts <= 5
+    assert hook.save_last and hook.backend_args == dict(backend='atomic_local')
 
 
 def test_checkpoints_are_saved_through_the_atomic_backend(tmp_path):

@@ -6,9 +6,12 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # Every epoch (a crash loses at most one epoch; resumes are exact at epoch
+    # ends), keeping the newest 3: a damaged newest file leaves one to fall
+    # back to, and mmengine deletes the oldest before writing the next.
     checkpoint=dict(
         type='CheckpointHook',
-        interval=10,
+        interval=1,
         max_keep_ckpts=3,
         save_last=True,
         # temp file + rename: a crash while saving never corrupts a checkpoint
