@@ -29,9 +29,10 @@ def small_benchmark_config(
     val_ann: Optional[str] = None,
     dataset_edit: Optional[Callable[[dict, str], None]] = None,
     score_thr: float = 0.0,
+    precise_bn_samples: int = 4,
 ) -> Config:
-    """ResNet-18, ``scale``-sized images, ``iters`` iterations then one
-    evaluation, on the data under ``data_root``.
+    """ResNet-18, ``scale``-sized images, fewer RoIs, ``iters`` iterations
+    then one evaluation, on the data under ``data_root``.
 
     Args:
         cfg (Config): A benchmark config (edited in place and returned).
@@ -44,6 +45,7 @@ def small_benchmark_config(
             for layout changes (e.g. COCO split folders).
         score_thr (float): Detection score threshold (low: a few iterations
             give low scores, which should still be evaluated).
+        precise_bn_samples (int): Images for precise BN statistics.
     """
 
     def edit(node: dict) -> None:
@@ -55,6 +57,11 @@ def small_benchmark_config(
                 node[key] = value // 4
             if value == [256, 512, 1024, 2048]:
                 node[key] = [64, 128, 256, 512]
+        # RoI heads: narrower convs and fc (their inputs keep their width)
+        if node.get('conv_out_channels') == 256:
+            node['conv_out_channels'] = 64
+        if node.get('fc_out_channels') == 1024:
+            node['fc_out_channels'] = 256
         kind = node.get('type')
         if kind in ('Resize', 'RandomResize') and 'scale' in node:
             node['scale'] = scale
@@ -68,6 +75,16 @@ def small_benchmark_config(
             node['scale'] = 72
         if 'score_thr' in node:
             node['score_thr'] = score_thr
+            if 'max_per_img' in node:  # detections per image (masks: 4 convs)
+                node['max_per_img'] = 20
+        if kind == 'PreciseBNBeforeEvalHook':  # one pass over a few batches
+            node['num_samples'] = precise_bn_samples
+        # Fewer RoIs per image: a 4-conv box head on 512 sampled / 1000
+        # proposed RoIs costs ~100 GFLOPs a step.
+        if kind == 'RandomSampler' and node.get('num') == 512:
+            node['num'] = 64
+        if 'nms_pre' in node and 'max_per_img' in node and 'nms' in node:
+            node.update(nms_pre=min(node['nms_pre'], 200), max_per_img=100)
         if 'data_root' in node:
             node['data_root'] = data_root
 

@@ -55,14 +55,18 @@ def transfer_weights(
             required=False)``. For a rule whose checkpoint prefix holds any
             tensor, every model tensor under its model prefix must be found
             there with the same shape, unless it matches ``fresh``. A
-            ``required`` rule must find tensors.
+            ``required`` rule must find tensors. A checkpoint prefix that
+            holds tensors which do not fit stops the run (an FCOS FPN in
+            Mask R-CNN) rather than loading part of a module.
         fresh (Sequence[str]): Regexes (``re.search`` on the full model key)
             of tensors that are expected to start fresh under a rule's prefix
             (prediction layers).
 
     Returns:
         dict: The report: per top-level module, the loaded and the fresh
-        tensor names; the checkpoint path; the rules.
+        tensor names; the checkpoint path; the rules; notes naming what
+        starts fresh under a rule (a module the checkpoint lacks, layers
+        excused by ``fresh``).
 
     Raises:
         FileNotFoundError, TransferError: before anything is copied.
@@ -93,18 +97,36 @@ def transfer_weights(
                     f'{m_prefix}* starts fresh: the checkpoint has no {c_prefix}*'
                 )
             continue
+        misfits, excused = [], []
         for key in targets:
             src = source.get(key[len(m_prefix) :])
             if src is None:
-                if not any(p.search(key) for p in fresh_re):
-                    problems.append(f'{key} is missing from the checkpoint')
+                if any(p.search(key) for p in fresh_re):
+                    excused.append(key)
+                else:
+                    misfits.append(f'{key} is missing from the checkpoint')
             elif src.shape != own[key].shape:
-                problems.append(
+                misfits.append(
                     f'{key}: checkpoint shape {tuple(src.shape)} != model '
                     f'shape {tuple(own[key].shape)}'
                 )
             else:
                 updates[key] = src
+        if misfits and not rule.get('required', False):
+            misfits.insert(
+                0,
+                f"the checkpoint's {c_prefix}* is not this model's {m_prefix}* "
+                f'({len(misfits)} of {len(targets)} tensors do not fit; e.g. an '
+                'FPN pre-trained for another detector): pre-train with this '
+                "model's module, or load only the backbone",
+            )
+        problems += misfits
+        if excused:
+            layers = sorted({k.rsplit('.', 1)[0] for k in excused})
+            notes.append(
+                f'{", ".join(layers)} start fresh: not in the checkpoint '
+                f'(under {c_prefix}*, the rest of {m_prefix}* was loaded)'
+            )
     if problems:
         shown = '\n  '.join(problems[:20])
         more = f'\n  ... and {len(problems) - 20} more' if len(problems) > 20 else ''

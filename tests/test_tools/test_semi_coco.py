@@ -17,7 +17,7 @@ SEMI_CONFIG = osp.join(
     'benchmarks',
     'mmdet',
     'semi_coco',
-    'mask-rcnn_r50_fpn_1x_coco-10pct.py',
+    'mask-rcnn_r50_fpn_8xb2-ms-12e_coco-10pct_paper-arch.py',
 )
 
 
@@ -33,8 +33,25 @@ small = [
 model = dict(
     backbone=dict(depth=18),
     neck=dict(in_channels=[64, 128, 256, 512]),
-    test_cfg=dict(rcnn=dict(score_thr=0.0)),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=200, max_per_img=100),
+        rcnn=dict(sampler=dict(num=64)),
+    ),
+    test_cfg=dict(
+        rpn=dict(nms_pre=200, max_per_img=100),
+        rcnn=dict(score_thr=0.0, max_per_img=20),
+    ),
 )
+custom_hooks = [
+    dict(
+        type='PretrainedTransferHook',
+        rules=[
+            dict(model='backbone.', checkpoint='backbone.', required=True),
+            dict(model='neck.', checkpoint='neck.'),
+        ],
+    ),
+    dict(type='PreciseBNBeforeEvalHook', num_samples=4),
+]
 loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 train_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=small))
 val_dataloader = dict(

@@ -27,7 +27,7 @@ CONFIG_TEMPLATE = osp.join(
     'benchmarks',
     'mmdet',
     'semi_coco',
-    'mask-rcnn_r50_fpn_1x_coco-{percent}pct.py',
+    'mask-rcnn_r50_fpn_8xb2-ms-12e_coco-{percent}pct_paper-arch.py',
 )
 
 

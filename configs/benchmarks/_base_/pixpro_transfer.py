@@ -10,7 +10,9 @@ pixpro_std = [58.395, 57.12, 57.375]
 pixpro_norm_cfg = dict(type='SyncBN', requires_grad=True)
 # For mmdet's DetDataPreprocessor and mmseg's SegDataPreProcessor.
 pixpro_preprocessor = dict(mean=pixpro_mean, std=pixpro_std, bgr_to_rgb=True)
-# The backbone as pre-trained: nothing frozen, BN statistics updated.
+# The backbone as pre-trained: nothing frozen, BN statistics updated
+# (detectron2: RESNETS.NORM = "SyncBN", BACKBONE.FREEZE_AT = 0,
+# RESNETS.STRIDE_IN_1X1 = False).
 pixpro_resnet = dict(
     style='pytorch',
     frozen_stages=-1,
@@ -19,7 +21,8 @@ pixpro_resnet = dict(
     init_cfg=None,
 )
 # The C4 RoI head: res5 of the backbone, then one more norm (mmpretrain's
-# ResLayerExtraNorm, registered in mmdet's registry).
+# ResLayerExtraNorm, registered in mmdet's registry; the authors'
+# Res5ROIHeadsExtraNorm).
 pixpro_c4_shared_head = dict(
     type='ResLayerExtraNorm',
     style='pytorch',
@@ -27,8 +30,11 @@ pixpro_c4_shared_head = dict(
     norm_eval=False,
     init_cfg=None,  # res5 comes from the PixPro checkpoint
 )
-# Loading for the backbone only; the C4 detectors add res5 -> shared head.
+# Loading rules (model prefix <- checkpoint prefix). The backbone always;
+# the FPN when the checkpoint has one (FPN pre-training); the C4 detectors
+# take res5 -> RoI shared head.
 backbone_rule = dict(model='backbone.', checkpoint='backbone.', required=True)
+neck_rule = dict(model='neck.', checkpoint='neck.')
 c4_rules = [
     backbone_rule,
     dict(

@@ -1,14 +1,99 @@
-# Mask R-CNN R50-FPN, COCO 1x, backbone from PixPro.
-# (An FPN pre-trained for FCOS has other levels than this FPN: neck starts
-# fresh here.)
+# Mask R-CNN R50-FPN on COCO, the paper's protocol (Table 1 "COCO R50-FPN",
+# Table 2 COCO mAP): the authors' COCO_R_50_FPN_1x.yaml on detectron2's
+# defaults. 90k iterations of 16 images, lr 0.02 (steps at 60k / 80k, 1000
+# warm-up iterations), training shorter side from 640..800 (step 32, longer
+# at most 1333), test 800; nothing frozen; SyncBN in the backbone, the FPN,
+# the box head (4 convs + 1 fc) and the mask head; no weight decay on norm
+# layers; precise BN statistics before the evaluation.
+# From PixPro: the backbone, and the FPN when the checkpoint has Mask R-CNN's
+# (configs/selfsup/pixpro_r50_p3-p6_*.py); a C5 checkpoint leaves the FPN
+# fresh, an FCOS FPN does not fit and stops the run.
 _base_ = [
     'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
     '../_base_/pixpro_transfer.py',
+    '../_base_/d2_protocol.py',
+    '../../_base_/mask_rcnn_fpn.py',
 ]
 
+norm_cfg = {{_base_.pixpro_norm_cfg}}
 model = dict(
     data_preprocessor={{_base_.pixpro_preprocessor}},
     backbone={{_base_.pixpro_resnet}},
+    neck={{_base_.mask_rcnn_neck}},
+    roi_head=dict(
+        # FastRCNNConvFCHead: NUM_CONV 4, NUM_FC 1, NORM SyncBN
+        bbox_head=dict(
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg
+        ),
+        # MaskRCNNConvUpsampleHead: 4 convs, NORM SyncBN
+        mask_head=dict(norm_cfg=norm_cfg),
+    ),
 )
 
-custom_hooks = [dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}])]
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomChoiceResize',
+        scales={{_base_.coco_train_scales}},
+        keep_ratio=True,
+    ),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='Resize', scale={{_base_.d2_test_scale}}, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
+    ),
+]
+train_dataloader = dict(
+    batch_size={{_base_.d2_batch_per_gpu}},
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline),
+)
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+max_iters = 90000
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=max_iters,
+)
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor={{_base_.d2_warmup_factor}},
+        by_epoch=False,
+        begin=0,
+        end={{_base_.d2_warmup_iters}},
+    ),
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[60000, 80000],
+        gamma=0.1,
+    ),
+]
+optim_wrapper = {{_base_.d2_sgd}}
+auto_scale_lr = dict(enable=False, base_batch_size=16)
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval={{_base_.d2_checkpoint_interval}}),
+    logger=dict(log_metric_by_epoch=False),
+)
+log_processor = dict(by_epoch=False)
+
+custom_hooks = [
+    dict(
+        type='PretrainedTransferHook',
+        rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
+    ),
+    {{_base_.d2_precise_bn}},
+]

@@ -1,5 +1,5 @@
 # Semi-supervised COCO (Table 6): the 1 % labelled folds; see the 10 % config.
-_base_ = 'mask-rcnn_r50_fpn_1x_coco-10pct.py'
+_base_ = 'mask-rcnn_r50_fpn_8xb2-ms-12e_coco-10pct_paper-arch.py'
 
 percent = 1
 fold = 1

@@ -1,0 +1,93 @@
+"""A PixPro backbone in torchvision's and detectron2's names.
+
+Our ``backbone.*`` tensors (mmpretrain's ResNet) already carry torchvision's
+ResNet names (``conv1``, ``bn1``, ``layer1.0.conv1``, ``layer1.0.downsample.0``
+...). detectron2's ResNet renames them:
+
+==========================  ==========================
+torchvision                 detectron2
+==========================  ==========================
+``conv1`` / ``bn1``         ``stem.conv1`` / ``stem.conv1.norm``
+``layerN`` (N = 1..4)       ``res{N+1}``
+``.convK`` / ``.bnK``       ``.convK`` / ``.convK.norm``
+``.downsample.0`` / ``.1``  ``.shortcut`` / ``.shortcut.norm``
+==========================  ==========================
+
+A detectron2 ``.pkl`` is a plain pickle ``{'model': {name: numpy array},
+'__author__': ..., 'matching_heuristics': True}``; with the heuristics on,
+detectron2 matches the names by suffix (``backbone.bottom_up.res2...`` in an
+FPN model, ``roi_heads.res5...`` in a C4 one).
+"""
+
+import re
+from collections import OrderedDict
+from typing import Dict, Tuple
+
+import torch
+
+# torchvision constructor -> (blocks per stage, bottleneck?)
+RESNETS = {
+    'resnet18': ((2, 2, 2, 2), False),
+    'resnet34': ((3, 4, 6, 3), False),
+    'resnet50': ((3, 4, 6, 3), True),
+    'resnet101': ((3, 4, 23, 3), True),
+    'resnet152': ((3, 8, 36, 3), True),
+}
+
+
+def backbone_state_dict(
+    state: Dict[str, torch.Tensor], prefix: str = 'backbone.'
+) -> 'OrderedDict[str, torch.Tensor]':
+    """The tensors under ``prefix`` (e.g. ``target_net.module.backbone.``
+    for the momentum encoder), without it."""
+    tensors = OrderedDict(
+        (k[len(prefix) :], v) for k, v in state.items() if k.startswith(prefix)
+    )
+    if not tensors:
+        raise KeyError(f'the checkpoint has no {prefix}* tensors')
+    return tensors
+
+
+def torchvision_arch(tensors: Dict[str, torch.Tensor]) -> str:
+    """The torchvision ResNet (``resnet50`` ...) whose names and depth these
+    tensors have; raises ``ValueError`` for anything else."""
+    blocks = tuple(
+        len({k.split('.')[1] for k in tensors if k.startswith(f'layer{i}.')})
+        for i in range(1, 5)
+    )
+    bottleneck = any(re.match(r'layer\d\.\d+\.conv3\.', k) for k in tensors)
+    for name, (depth, is_bottleneck) in RESNETS.items():
+        if (blocks, bottleneck) == (depth, is_bottleneck) and 'conv1.weight' in tensors:
+            return name
+    raise ValueError(
+        f'not a torchvision-layout ResNet (blocks per stage {blocks}, '
+        f'bottleneck {bottleneck}, conv1.weight present: {"conv1.weight" in tensors})'
+    )
+
+
+def to_torchvision(tensors: Dict[str, torch.Tensor]) -> Tuple[str, 'OrderedDict']:
+    """``(arch, state dict)``: the names are already torchvision's; the
+    tensors are copied contiguous (a ``channels_last`` run's layout)."""
+    arch = torchvision_arch(tensors)
+    return arch, OrderedDict((k, v.contiguous().clone()) for k, v in tensors.items())
+
+
+def detectron2_name(name: str) -> str:
+    """A torchvision ResNet name in detectron2's ResNet names."""
+    if not name.startswith('layer'):
+        name = 'stem.' + name  # conv1, bn1
+    name = re.sub(r'^layer(\d)', lambda m: f'res{int(m.group(1)) + 1}', name)
+    name = re.sub(r'(^|\.)bn(\d)\.', r'\1conv\2.norm.', name)
+    name = name.replace('downsample.0.', 'shortcut.')
+    name = name.replace('downsample.1.', 'shortcut.norm.')
+    return name
+
+
+def to_detectron2(tensors: Dict[str, torch.Tensor], author: str = 'mmpixpro') -> dict:
+    """The detectron2 ``.pkl`` content for these (torchvision-named) tensors."""
+    torchvision_arch(tensors)  # refuse anything but a ResNet
+    model = OrderedDict(
+        (detectron2_name(k), v.detach().cpu().contiguous().numpy())
+        for k, v in tensors.items()
+    )
+    return {'model': model, '__author__': author, 'matching_heuristics': True}
