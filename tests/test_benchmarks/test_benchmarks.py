@@ -512,6 +512,8 @@ def test_benchmark_loads_our_checkpoint_trains_and_tests(
     precise = 'PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
     if precise:  # the check below needs the same pixels at every pass
         walk(cfg._cfg_dict, no_flip)
+    if config == FCN:  # the hook also runs in mmseg's Runner (InfiniteSampler)
+        cfg.custom_hooks.append(dict(type='PreciseBNBeforeEvalHook', num_samples=4))
     hook = find_hook_cfg(cfg)
     model = build_model(cfg)
     report = transfer_weights(model, c5_ckpt, hook.rules, hook.get('fresh', ()))
@@ -545,6 +547,9 @@ def test_benchmark_loads_our_checkpoint_trains_and_tests(
     assert fresh_modules(saved) == FRESH_C5[config]
     if precise:
         check_precise_bn(runner)
+    if config == FCN:
+        (log,) = glob.glob(osp.join(tmp_path, '*', '*.log'))  # R18: 20 + head 2
+        assert 'Precise BN: statistics of 22 BN layers' in open(log).read()
     validated = last_val_metrics(str(tmp_path))
 
     # tools/benchmarks/test.py evaluates the fine-tuned checkpoint again:
