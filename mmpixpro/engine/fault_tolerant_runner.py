@@ -22,6 +22,11 @@ def restart_count() -> int:
     return int(os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') or 0)
 
 
+def max_restarts() -> int:
+    """How often torchrun may restart this worker (``--max-restarts``)."""
+    return int(os.environ.get('TORCHELASTIC_MAX_RESTARTS', '0') or 0)
+
+
 @RUNNERS.register_module()
 class FaultTolerantRunner(Runner):
     """mmengine's ``Runner`` with a resume that survives faults.
@@ -48,6 +53,11 @@ class FaultTolerantRunner(Runner):
         if self._has_loaded:
             return None
         restarts = restart_count()
+        if max_restarts() > 0:
+            self.logger.info(
+                f'torchrun restarts failed workers ({restarts} of {max_restarts()} '
+                'restarts used); a restart resumes from the newest checkpoint'
+            )
         auto = self._resume and self._load_from is None
         if auto or restarts > 0:
             path = self._on_rank0(lambda: self._newest(restarts))

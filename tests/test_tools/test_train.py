@@ -148,7 +148,7 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
         ),
         ('model.head.loss.type=PixProLos', KeyError, 'PixProLos'),
         ('model.head.pos_treshold=0.5', TypeError, 'pos_treshold'),
-        ('model.head.ppm.num_layers=3', ValueError, 'num_layers'),
+        ('model.head.ppm.num_layers=-1', ValueError, 'num_layers'),
     ],
 )
 def test_bad_config_fails_before_training(tmp_path, option, error, text):
@@ -207,3 +207,66 @@ def test_two_processes_with_torchrun_on_cpu(tmp_path):
     ]
     text = ''.join(open(p).read() for p in logs)
     assert 'Distributed training: True' in text, result.stdout[-2000:]
+
+
+FAKE_SRUN = """#!/usr/bin/env bash
+# Stands in for slurm's srun on this one node: records its arguments, then
+# runs the command once as the task of node 0.
+printf '%s\\0' "$@" > "$SRUN_LOG"
+nodes=1
+while [[ $# -gt 0 && $1 == -* ]]; do
+    case $1 in
+        -p) shift ;;
+        --nodes=*) nodes=${1#--nodes=} ;;
+    esac
+    shift
+done
+export SLURM_JOB_NODELIST=localhost SLURM_NNODES=$nodes SLURM_NODEID=0
+export SLURM_JOB_ID=4242
+exec "$@"
+"""
+FAKE_SCONTROL = """#!/usr/bin/env bash
+[[ $1 == show && $2 == hostnames ]] && echo 127.0.0.1
+"""
+
+
+@pytest.mark.slow
+def test_slurm_with_restarts_runs_torchrun_once_per_node(tmp_path):
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    work_dir, srun_log = tmp_path / 'work', tmp_path / 'srun_args'
+    run(
+        [
+            'bash',
+            'tools/slurm_train.sh',
+            'gpu_partition',
+            'pixpro',
+            DEMO_CONFIG,
+            str(work_dir),
+            '--cfg-options',
+            *QUICK,
+            'train_dataloader.batch_size=2',
+        ],
+        PYTHON=sys.executable,
+        PORT=str(free_port()),
+        GPUS='2',
+        GPUS_PER_NODE='2',
+        RESTARTS='2',
+        SRUN_LOG=str(srun_log),
+        PATH=f'{bin_dir}:{os.environ["PATH"]}',
+    )
+    args = srun_log.read_text().split('\0')
+    for option in ('--nodes=1', '--ntasks=1', '--ntasks-per-node=1', '--gres=gpu:2'):
+        assert option in args, args
+    assert '--kill-on-bad-exit=1' in args
+    command = args[args.index('bash') :]
+    assert command[4:7] == [osp.join(REPO, 'tools', 'dist_train.sh'), DEMO_CONFIG, '2']
+    # torchrun ran 2 processes (12 photos / (2 x 2) = 3 iterations) with
+    # restarts on.
+    assert torch.load(checkpoint_path(work_dir), weights_only=True)['meta']['iter'] == 3
+    log = ''.join(open(p).read() for p in glob.glob(f'{work_dir}/*/*.log'))
+    assert 'Distributed training: True' in log
+    assert 'torchrun restarts failed workers (0 of 2 restarts used)' in log
