@@ -96,8 +96,10 @@ def use_amp(cfg: Config) -> None:
 
 
 def use_resume(cfg: Config, resume: str) -> None:
-    """``--resume`` (``'auto'``: the newest checkpoint of the work dir that
-    loads, chosen by ``FaultTolerantRunner``) or ``--resume PATH``."""
+    """``--resume PATH``, or ``--resume`` (``'auto'``): the work dir's newest
+    checkpoint (``FaultTolerantRunner``, used by tools/train.py, takes the
+    newest that loads; a plain mmengine Runner the one ``last_checkpoint``
+    names)."""
     cfg.resume = True
     if resume == 'auto':
         cfg.load_from = None
