@@ -71,6 +71,8 @@ class FaultTolerantRunner(Runner):
 
     def _newest(self, restarts: int) -> Optional[str]:
         """Rank 0: the checkpoint to resume from, or ``None``."""
+        for path in remove_stale_temp_files(self.work_dir):
+            self.logger.info(f'removed {path}, left by an interrupted write')
         why = f'restart {restarts} by torchrun' if restarts > 0 else 'resume'
         path = newest_loadable_checkpoint(self.work_dir, warn=self.logger.warning)
         if path is None:
@@ -78,7 +80,7 @@ class FaultTolerantRunner(Runner):
             self.logger.info(f'{why}: no checkpoint in {self.work_dir}; start {then}')
             return None
         self.logger.info(f'{why}: resuming from {path}, the newest checkpoint')
-        self._prepare_folder(path)
+        ensure_room_for(path, self.work_dir)
         return path
 
     def _check_requested(self, path: str) -> None:
@@ -86,23 +88,20 @@ class FaultTolerantRunner(Runner):
         problem = checkpoint_problem(path)
         if problem is not None:
             raise RuntimeError(f'cannot resume from {path}: {problem}')
-        self._prepare_folder(path)
-
-    def _prepare_folder(self, checkpoint: str) -> None:
-        for path in remove_stale_temp_files(self.work_dir):
-            self.logger.info(f'removed {path}, left by an interrupted write')
-        ensure_room_for(checkpoint, self.work_dir)
+        ensure_room_for(path, self.work_dir)
 
     def _on_rank0(self, decide: Callable[[], object]) -> object:
-        """Run ``decide`` on rank 0 and give every rank its result (or raise
-        its error on every rank, so none waits for the others forever)."""
-        outcome = [None, None]
+        """Run ``decide`` on rank 0 and give every rank its result; its error
+        is raised on every rank, so none waits for the others forever."""
+        outcome, error = [None, None], None
         if self.rank == 0:
             try:
                 outcome = [decide(), None]
-            except Exception as e:  # noqa: BLE001 - re-raised on every rank
-                outcome = [None, e]
+            except Exception as e:  # noqa: BLE001 - raised below on every rank
+                outcome, error = [None, f'{type(e).__name__}: {e}'], e
         broadcast_object_list(outcome, src=0)
+        if error is not None:
+            raise error
         if outcome[1] is not None:
-            raise outcome[1]
+            raise RuntimeError(f'rank 0 stopped the run: {outcome[1]}')
         return outcome[0]
