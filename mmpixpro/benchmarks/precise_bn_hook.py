@@ -34,14 +34,17 @@ class PreciseBNBeforeEvalHook(PreciseBNHook):
     """Recompute BN statistics right before every evaluation, and at the end
     of training (so the last checkpoint holds them).
 
-    A subclass, because mmpretrain's ``PreciseBNHook`` runs on a fixed
-    interval, reads ``DataLoader.batch_size`` (``None`` under mmdet's
-    ``AspectRatioBatchSampler``), iterates the training loader itself (a
+    A subclass, because mmpretrain's ``PreciseBNHook`` stops both mmdet's
+    and mmseg's Runners (it reads ``DataLoader.batch_size``, ``None`` under
+    mmdet's ``AspectRatioBatchSampler``; it preprocesses training batches in
+    test mode, where mmseg's preprocessor refuses crops of unequal size),
+    runs on a fixed interval, iterates the training loader itself (a
     persistent-worker loader then restarts the training order) and runs the
     model in ``'tensor'`` mode (a two-stage detector's RoI heads then see all
-    proposals, not the sampled ones of training); this one draws its batches
+    proposals, not the sampled ones of training). This one draws its batches
     from a loader of its own over the training dataset (same batch sampler
-    type and batch size) and runs the ``'loss'`` forward.
+    type and batch size), preprocesses them as training does and runs the
+    ``'loss'`` forward.
 
     Args:
         num_samples (int): Images over all processes; the number of batches

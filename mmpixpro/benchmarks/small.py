@@ -1,7 +1,8 @@
 """Benchmark configs made small enough for a CPU: tests and the demo.
 
-Only sizes change (ResNet-18 for 50, small images, a few iterations, the
-given data); the protocol settings stay those of the config.
+Only sizes change (ResNet-18 for 50, small images, fewer RoIs and narrower
+RoI heads, a few iterations, a few images for precise BN, the given data);
+the protocol settings stay those of the config.
 """
 
 from typing import Any, Callable, Optional, Tuple

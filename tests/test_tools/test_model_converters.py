@@ -21,6 +21,7 @@ import torchvision
 from conftest import REPO
 from helpers import load_tool, tiny_config
 from mmengine.config import Config
+from mmengine.registry import DefaultScope, init_default_scope
 
 from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.official_checkpoint import OfficialCheckpointError
@@ -126,7 +127,6 @@ def save(obj, path, legacy):
 
 def build_detector(cfg):
     from mmengine.registry import MODELS as ROOT_MODELS
-    from mmengine.registry import DefaultScope, init_default_scope
 
     import mmpixpro.benchmarks  # noqa: F401  (what custom_imports does)
 
@@ -139,7 +139,13 @@ def build_detector(cfg):
 
 def our_model(config):
     cfg = tiny_config(osp.join(SELFSUP, config), '/tmp/unused')
-    return MODELS.build(cfg.model)
+    return build_pixpro(cfg)
+
+
+def build_pixpro(cfg):
+    # other tests leave mmdet / mmseg as the current default scope
+    with DefaultScope.overwrite_default_scope('mmpixpro'):
+        return MODELS.build(cfg.model)
 
 
 # -- release -> mmpixpro -----------------------------------------------------------
@@ -321,7 +327,7 @@ def test_torchvision_export_loads_strictly(r50_checkpoint, target, tmp_path):
 
 def test_torchvision_export_of_a_resnet18_and_bad_input(tmp_path):
     cfg = tiny_config(osp.join(SELFSUP, CASES['l1'][0]), str(tmp_path))
-    model = MODELS.build(cfg.model)
+    model = build_pixpro(cfg)
     path = str(tmp_path / 'r18.pth')
     torch.save({'state_dict': model.state_dict()}, path)
     tool = load_tool('tools/model_converters/mmpixpro_to_torchvision.py')
