@@ -25,7 +25,7 @@ from mmpixpro.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FCOS_CONFIG = osp.join(
-    REPO, 'configs', 'benchmarks', 'mmdet', 'fcos_r50_fpn_gn-head_1x_coco.py'
+    REPO, 'configs', 'benchmarks', 'mmdet', 'fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py'
 )
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'selfsup', 'pixpro_r18_c5_1xb4-coslr-40e_demo.py'
