@@ -9,7 +9,7 @@ S = '8xb128-coslr-100e_in1k.py'
 C5 = f'pixpro_r50_c5_{S}'
 P3 = f'pixpro_r50_p3_{S}'
 P3_P6 = f'pixpro_r50_p3-p6_{S}'
-FPN_HEAD = 'pixpro_r50_fpn_head.py'
+FPN_HEAD = f'pixpro_r50_fcos-fpn-head_{S}'
 
 DEFAULTS = dict(
     output='C5',
@@ -225,7 +225,7 @@ ROWS += [
     (
         '5',
         '+ instance',
-        f'pixpro-simclr-star_r50_fpn_head_{S}',
+        f'pixpro-simclr-star_r50_fcos-fpn-head_{S}',
         dict(output='P3-P6', fpn='fcos', towers=3, instance=SIMCLR_STAR),
         '39.8',
     ),
@@ -245,8 +245,15 @@ EXTRAS = {
     'pixpro-inst-byol_r50_c5_8xb128-coslr-100e_in1k.py': (
         'PixPro + a BYOL-style instance branch (the paper uses SimCLR*)'
     ),
-    'pixpro_r50_fpn_head_8xb128-coslr-120e_coco.py': (
+    'pixpro_r50_fcos-fpn-head_8xb128-coslr-120e_coco.py': (
         'the 120-epoch COCO continuation for the FCOS FPN + head model'
     ),
     'pixpro_r18_c5_1xb4-coslr-40e_demo.py': 'the CPU demo on the bundled photos',
+}
+# Former names, each a one-line config inheriting the new one.
+ALIASES = {
+    'pixpro_r50_fpn_head.py': FPN_HEAD,
+    'pixpro_r50_fpn_head_8xb128-coslr-120e_coco.py': (
+        'pixpro_r50_fcos-fpn-head_8xb128-coslr-120e_coco.py'
+    ),
 }

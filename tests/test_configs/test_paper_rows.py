@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from conftest import REPO
 from mmengine.config import Config
-from paper_rows import DEFAULTS, EXTRAS, ROWS
+from paper_rows import ALIASES, DEFAULTS, EXTRAS, ROWS
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 NECKS = {
@@ -103,7 +103,16 @@ def test_every_config_is_a_row_or_a_named_extra():
     configs = {osp.basename(p) for p in glob.glob(osp.join(SELFSUP, '*.py'))}
     rows = {r[2] for r in ROWS}
     assert rows <= configs, rows - configs
-    assert configs - rows == set(EXTRAS), configs - rows
+    assert configs - rows == set(EXTRAS) | set(ALIASES), configs - rows
+
+
+@pytest.mark.parametrize('alias, target', ALIASES.items())
+def test_former_names_are_one_line_aliases(alias, target):
+    with open(osp.join(SELFSUP, alias)) as f:
+        code = [ln for ln in f.read().splitlines() if ln and not ln.startswith('#')]
+    assert code == [f"_base_ = '{target}'"]
+    old, new = (Config.fromfile(osp.join(SELFSUP, n)) for n in (alias, target))
+    assert old.to_dict() == new.to_dict()
 
 
 def test_readme_lists_every_row_with_the_papers_numbers():

@@ -4,9 +4,9 @@
 # nothing frozen): the authors' release has no FCOS transfer config.
 # From PixPro: the backbone; the FPN and the towers' first three convs when
 # the checkpoint has them (configs/selfsup/pixpro_r50_fcos-fpn_*.py: FPN;
-# pixpro_r50_fpn_head.py: FPN + towers). The detector's fourth tower conv
-# (bbox_head.{cls,reg}_convs.3), conv_cls / conv_reg / conv_centerness and
-# scales start fresh; the transfer report lists them.
+# pixpro_r50_fcos-fpn-head_*.py: FPN + towers). The detector's fourth tower
+# conv (bbox_head.{cls,reg}_convs.3), conv_cls / conv_reg / conv_centerness
+# and scales start fresh; the transfer report lists them.
 _base_ = [
     'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
     '../_base_/pixpro_transfer.py',

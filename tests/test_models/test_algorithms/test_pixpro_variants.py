@@ -15,7 +15,7 @@ from mmpixpro.registry import MODELS
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 FPN_HEAD = osp.join(SELFSUP, 'pixpro_r50_fpn_head.py')
 INST_FPN_HEAD = osp.join(
-    SELFSUP, 'pixpro-simclr-star_r50_fpn_head_8xb128-coslr-100e_in1k.py'
+    SELFSUP, 'pixpro-simclr-star_r50_fcos-fpn-head_8xb128-coslr-100e_in1k.py'
 )
 P4 = osp.join(SELFSUP, 'pixpro_r50_p4_8xb128-coslr-100e_in1k.py')
 FCOS_P4 = osp.join(SELFSUP, 'pixpro_r50_fcos-fpn_8xb128-coslr-100e_in1k.py')
