@@ -1,4 +1,8 @@
+import copy
+
+import pytest
 import torch
+from mmpretrain.models import ResNet
 
 from mmpixpro.engine import PixProLARS
 
@@ -48,3 +52,84 @@ def test_excluded_group_and_zero_weights():
     )
     opt.step()
     assert torch.allclose(v.detach(), torch.zeros(2, 2))
+
+
+class LoopLARS(PixProLARS):
+    """The previous PixProLARS step: one parameter at a time (reference)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            wd, momentum = group['weight_decay'], group['momentum']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                update = p.grad
+                if p.ndim > 1 and not group.get('lars_exclude', False):
+                    update = update.add(p, alpha=wd)
+                    w_norm = torch.linalg.vector_norm(p)
+                    u_norm = torch.linalg.vector_norm(update)
+                    trust = torch.where(
+                        (w_norm > 0) & (u_norm > 0),
+                        group['eta'] * w_norm / u_norm,
+                        torch.ones_like(w_norm),
+                    )
+                    update = update.mul(trust)
+                if momentum != 0:
+                    state = self.state[p]
+                    if 'momentum_buffer' not in state:
+                        buf = state['momentum_buffer'] = update.clone()
+                    else:
+                        buf = state['momentum_buffer']
+                        buf.mul_(momentum).add_(update, alpha=1 - group['dampening'])
+                    if group['nesterov']:
+                        update = update.add(buf, alpha=momentum)
+                    else:
+                        update = buf
+                p.add_(update, alpha=-group['lr'])
+
+
+@pytest.mark.parametrize(
+    'options',
+    [
+        dict(momentum=0.9),  # the configs'
+        dict(momentum=0.9, nesterov=True),
+        dict(momentum=0.9, dampening=0.1),
+        dict(momentum=0.0),
+    ],
+)
+def test_foreach_step_equals_the_loop_on_a_resnet(options):
+    """Three steps on the parameters of a narrow ResNet-18 (channels_last
+    weights, a zero weight, an excluded group, a parameter without gradient,
+    lr changing each step; random gradients): every weight and momentum
+    buffer within 1e-6 of the per-parameter loop."""
+    torch.manual_seed(0)
+    net = ResNet(depth=18, base_channels=16).to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        net.layer3[0].conv2.weight.zero_()  # ||w|| = 0: trust ratio 1
+    twin = copy.deepcopy(net)
+
+    def groups(model):
+        fc_like = list(model.layer4.parameters())
+        rest = [p for n, p in model.named_parameters() if not n.startswith('layer4')]
+        return [dict(params=rest), dict(params=fc_like, lars_exclude=True)]
+
+    kw = dict(lr=4.0, weight_decay=1e-5, eta=0.001, **options)
+    fused, loop = PixProLARS(groups(net), **kw), LoopLARS(groups(twin), **kw)
+    for it in range(3):
+        grads = [torch.randn_like(p) for p in net.parameters()]  # same layout
+        grads[5] = None  # a parameter without gradient this step
+        for model, opt in ((net, fused), (twin, loop)):
+            for p, g in zip(model.parameters(), grads):
+                p.grad = None if g is None else g.clone()
+            opt.param_groups[0]['lr'] = 4.0 / (it + 1)
+            opt.step()
+        for (name, a), b in zip(net.named_parameters(), twin.parameters()):
+            assert (a - b).abs().max() <= 1e-6, (it, name)
+        for a, b in zip(net.parameters(), twin.parameters()):
+            sa, sb = fused.state.get(a, {}), loop.state.get(b, {})
+            assert sa.keys() == sb.keys()
+            if 'momentum_buffer' in sa:
+                diff = sa['momentum_buffer'] - sb['momentum_buffer']
+                assert diff.abs().max() <= 1e-6
+    assert (net.layer3[0].conv2.weight != 0).any()  # the zero weight moved

@@ -1,14 +1,16 @@
 """PixPro: pixel-level consistency with a momentum target."""
 
 import math
+import types
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import MessageHub
-from mmpretrain.models import BaseSelfSupervisor, CosineEMA
+from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
+from mmpixpro.models.utils.ema import FusedCosineEMA
 from mmpixpro.registry import MODELS
 
 
@@ -49,7 +51,8 @@ class PixPro(BaseSelfSupervisor):
 
     ``k`` the global iteration, ``K`` the total (mmpretrain's
     :class:`CosineEMA`; its step counter is in the state dict, so the schedule
-    continues exactly after a resume). Module names ``backbone``, ``neck``
+    continues exactly after a resume; :class:`FusedCosineEMA` does its update
+    as one fused call). Module names ``backbone``, ``neck``
     and ``bbox_head`` are those of an mmdet detector.
 
     Args:
@@ -120,7 +123,13 @@ class PixPro(BaseSelfSupervisor):
         if channels_last:
             self.to(memory_format=torch.channels_last)
             self._register_state_dict_hook(contiguous_state)
-        self.target_net = CosineEMA(self.online_net(), momentum=base_momentum)
+        self.target_net = FusedCosineEMA(self.online_net(), momentum=base_momentum)
+        # Under torch.compile (the Runner's ``compile`` key, which compiles
+        # train_step, also of a DDP wrapper) the data preprocessor runs
+        # eagerly: tracing it would guard on each batch's DataSample metainfo
+        # (image paths, shapes) and recompile every step.
+        pre = self.data_preprocessor
+        pre.forward = types.MethodType(torch.compiler.disable(type(pre).forward), pre)
 
     # ----------------------------------------------------------- structure
     def _backbone_channels(self) -> Optional[List[int]]:
@@ -250,6 +259,18 @@ class PixPro(BaseSelfSupervisor):
             1.0 - self.base_momentum * (math.cos(math.pi * steps / max_iters) + 1) / 2
         )
 
+    @torch.compiler.disable
+    def update_target(self, online: nn.ModuleDict, device: torch.device) -> Tensor:
+        """Momentum update of the target; returns the ``tau`` it used.
+
+        Outside ``torch.compile``: ``tau`` depends on the step counter, which
+        a compiled graph would otherwise specialise on.
+        """
+        # Read tau before the update: the update advances the step.
+        tau = self.momentum_tau()
+        self.target_net.update_parameters(online)
+        return torch.tensor(tau, device=device)
+
     def loss(
         self, inputs: List[Tensor], data_samples: List[DataSample], **kwargs
     ) -> Dict[str, Tensor]:
@@ -272,9 +293,7 @@ class PixPro(BaseSelfSupervisor):
         c5_2, online2 = self.encode(online, inputs[1])
 
         with torch.no_grad():
-            # Read tau before the update: the update advances the step.
-            tau = self.momentum_tau()
-            self.target_net.update_parameters(online)
+            tau = self.update_target(online, coords.device)
             target = self.target_net.module
             t_c5_1, target1 = self.encode(target, inputs[0])
             t_c5_2, target2 = self.encode(target, inputs[1])
@@ -289,7 +308,7 @@ class PixPro(BaseSelfSupervisor):
                 key1 = self.instance_head.keys(target['instance_projector'], t_c5_1)
                 key2 = self.instance_head.keys(target['instance_projector'], t_c5_2)
             losses.update(self.instance_head.loss(c5_1, c5_2, key1, key2))
-        losses['momentum_tau'] = torch.tensor(tau, device=coords.device)
+        losses['momentum_tau'] = tau
         return losses
 
     @staticmethod

@@ -1,6 +1,11 @@
 from .info_nce_loss import InfoNCELoss
 from .pixcontrast_loss import PixContrastLoss
-from .pixel_loss_base import PixelLoss, normalized_pixels, pairwise_cosine
+from .pixel_loss_base import (
+    PixelLoss,
+    float32_region,
+    normalized_pixels,
+    pairwise_cosine,
+)
 from .pixpro_loss import PixProLoss
 
 __all__ = [
@@ -8,6 +13,7 @@ __all__ = [
     'PixContrastLoss',
     'PixProLoss',
     'PixelLoss',
+    'float32_region',
     'normalized_pixels',
     'pairwise_cosine',
 ]

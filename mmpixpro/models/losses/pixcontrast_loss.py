@@ -5,7 +5,7 @@ from torch import Tensor
 
 from mmpixpro.registry import MODELS
 
-from .pixel_loss_base import PixelLoss
+from .pixel_loss_base import PixelLoss, upcast
 
 
 @MODELS.register_module()
@@ -39,7 +39,7 @@ class PixContrastLoss(PixelLoss):
         self.temperature = temperature
 
     def partial(self, cos: Tensor, mask: Tensor) -> Tensor:
-        logits = cos / self.temperature
+        logits = upcast(cos) / self.temperature  # exponentials in float32
         log_all = torch.logsumexp(logits, dim=2)  # [N, R]
         has_pos = mask.any(dim=2)  # [N, R]
         # Rows without a positive are left out below; give them finite values

@@ -5,7 +5,7 @@ from torch import Tensor
 
 from mmpixpro.registry import MODELS
 
-from .pixel_loss_base import PixelLoss
+from .pixel_loss_base import PixelLoss, upcast
 
 
 @MODELS.register_module()
@@ -34,6 +34,7 @@ class PixProLoss(PixelLoss):
         self.eps = eps
 
     def partial(self, cos: Tensor, mask: Tensor) -> Tensor:
+        cos = upcast(cos)  # pair sums and counts in float32 (fp16 overflows)
         mask = mask.to(cos.dtype)
         return torch.stack([(cos * mask).sum(dim=(1, 2)), mask.sum(dim=(1, 2))], dim=1)
 

@@ -7,7 +7,11 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmpixpro.models.losses.pixel_loss_base import normalized_pixels
+from mmpixpro.models.losses.pixel_loss_base import (
+    float32_region,
+    normalized_pixels,
+    upcast,
+)
 from mmpixpro.models.utils.chunked import (
     chunked_propagate,
     propagate_rows,
@@ -91,17 +95,24 @@ class PixelPropagationModule(BaseModule):
 
     def similarity(self, x: Tensor) -> Tensor:
         """``s(i, j)`` for all pixel pairs of each view, ``[N, HW, HW]``."""
-        feat = normalized_pixels(x)  # [N, C, HW]
-        return propagation_weights(feat, feat, self.gamma)
+        with float32_region(x.device):
+            feat = normalized_pixels(upcast(x))  # [N, C, HW]
+            return propagation_weights(feat, feat, self.gamma)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Propagate ``x`` ``[N, C, H, W]``; returns ``[N, C, H, W]``."""
+        """Propagate ``x`` ``[N, C, H, W]``; returns ``[N, C, H, W]``.
+
+        ``g`` runs in the autocast type (if any); the similarity, its power
+        and the propagated sums in float32, and so does the output.
+        """
         n, c, h, w = x.shape
-        feat = normalized_pixels(x)  # [N, C, HW]
-        value = normalized_pixels(self.transform(x))  # [N, C, HW]
-        rows = rows_per_chunk(n, h * w, h * w, self.max_elements)
-        if rows < h * w:
-            out = chunked_propagate(feat, value, self.gamma, rows)
-        else:  # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
-            out = propagate_rows(feat, feat, value, self.gamma)  # [N, C, HW]
-        return F.normalize(out, dim=1).view(n, c, h, w)
+        value = self.transform(x)
+        with float32_region(x.device):
+            feat = normalized_pixels(upcast(x))  # [N, C, HW]
+            value = normalized_pixels(upcast(value))  # [N, C, HW]
+            rows = rows_per_chunk(n, h * w, h * w, self.max_elements)
+            if rows < h * w:
+                out = chunked_propagate(feat, value, self.gamma, rows)
+            else:  # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
+                out = propagate_rows(feat, feat, value, self.gamma)  # [N, C, HW]
+            return F.normalize(out, dim=1).view(n, c, h, w)

@@ -4,6 +4,7 @@ from .chunked import (
     propagate_rows,
     rows_per_chunk,
 )
+from .ema import FusedCosineEMA
 from .pixel_pairs import (
     feature_cell_centres,
     normalised_distance,
@@ -12,6 +13,7 @@ from .pixel_pairs import (
 )
 
 __all__ = [
+    'FusedCosineEMA',
     'chunked_pixel_loss',
     'chunked_propagate',
     'feature_cell_centres',

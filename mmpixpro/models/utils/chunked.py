@@ -53,33 +53,39 @@ def chunked_pixel_loss(
         chunk_rows (int): Query pixels per chunk.
 
     Returns:
-        tuple[Tensor, Tensor]: the scalar loss and the number of positive
-        pairs per image ``[N]``.
+        tuple[Tensor, Tensor]: the scalar loss (float32, also under autocast)
+        and the number of positive pairs per image ``[N]``.
     """
-    from mmpixpro.models.losses import normalized_pixels
+    from mmpixpro.models.losses.pixel_loss_base import (
+        float32_region,
+        normalized_pixels,
+        upcast,
+    )
 
-    pred_n, target_n = normalized_pixels(pred), normalized_pixels(target)
-    centres1, diag1 = feature_cell_centres(coords_pred, pred.shape[-2:])
-    centres2, diag2 = feature_cell_centres(coords_target, target.shape[-2:])
-    max_diag = torch.maximum(diag1, diag2)
-    totals, pairs = 0, 0
-    for start in range(0, pred_n.size(2), chunk_rows):
-        rows = slice(start, start + chunk_rows)
-        args = (
-            loss,
-            pred_n[:, :, rows],
-            target_n,
-            centres1[:, rows],
-            centres2,
-            max_diag,
-            threshold,
-        )
-        if torch.is_grad_enabled() and pred_n.requires_grad:
-            part, count = checkpoint(_pair_rows, *args, use_reentrant=False)
-        else:
-            part, count = _pair_rows(*args)
-        totals, pairs = totals + part, pairs + count
-    return loss.reduce(totals), pairs
+    with float32_region(pred.device):  # checkpoint re-enters the same state
+        pred_n = normalized_pixels(upcast(pred))
+        target_n = normalized_pixels(upcast(target))
+        centres1, diag1 = feature_cell_centres(coords_pred, pred.shape[-2:])
+        centres2, diag2 = feature_cell_centres(coords_target, target.shape[-2:])
+        max_diag = torch.maximum(diag1, diag2)
+        totals, pairs = 0, 0
+        for start in range(0, pred_n.size(2), chunk_rows):
+            rows = slice(start, start + chunk_rows)
+            args = (
+                loss,
+                pred_n[:, :, rows],
+                target_n,
+                centres1[:, rows],
+                centres2,
+                max_diag,
+                threshold,
+            )
+            if torch.is_grad_enabled() and pred_n.requires_grad:
+                part, count = checkpoint(_pair_rows, *args, use_reentrant=False)
+            else:
+                part, count = _pair_rows(*args)
+            totals, pairs = totals + part, pairs + count
+        return loss.reduce(totals), pairs
 
 
 #: Added to the clipped cosine before a power ``gamma < 1``, whose gradient
