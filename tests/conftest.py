@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled photos, registries, tiny configs."""
+"""Shared fixtures: the bundled photos, registries, tiny configs, a tiny
+checkpoint of the demo config."""
 
 import os
 import os.path as osp
@@ -10,6 +11,9 @@ PHOTOS = osp.join(REPO, 'demo', 'photos')
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'selfsup', 'pixpro_r18_c5_1xb4-coslr-40e_demo.py'
 )
+FPN_HEAD_CONFIG = osp.join(REPO, 'configs', 'selfsup', 'pixpro_r50_fpn_head.py')
+# 512 x 512 and 300 x 451
+SQUARE_WIDE = ('astronaut.png', 'chelsea.png')
 
 # Keep the CPU test runs on the two cores without oversubscription.
 os.environ.setdefault('OMP_NUM_THREADS', '2')
@@ -25,3 +29,46 @@ def _register():
 @pytest.fixture
 def photos_dir():
     return PHOTOS
+
+
+@pytest.fixture(scope='session')
+def demo_checkpoint(tmp_path_factory):
+    """A real (two-iteration) pre-training checkpoint of the demo config."""
+    from mmpixpro.testing import pretrain
+
+    work_dir = tmp_path_factory.mktemp('demo_pretrain')
+    return pretrain(DEMO_CONFIG, work_dir, iters=2, data_root=PHOTOS)
+
+
+@pytest.fixture(scope='session')
+def fpn_head_setup(tmp_path_factory):
+    """The FPN + towers config made tiny (ResNet-18), dumped, and a checkpoint
+    of a model built from it (seed 1)."""
+    import torch
+
+    from mmpixpro.registry import MODELS
+    from mmpixpro.testing import tiny_config
+
+    root = tmp_path_factory.mktemp('fpn')
+    cfg = tiny_config(FPN_HEAD_CONFIG, root, data_root=PHOTOS)
+    config = str(root / 'fpn_tiny.py')
+    cfg.dump(config)
+    torch.manual_seed(1)
+    model = MODELS.build(cfg.model)
+    ckpt = str(root / 'fpn.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    return config, ckpt
+
+
+@pytest.fixture(scope='session')
+def demo_features(demo_checkpoint):
+    """C5 of two photos (96 x 96) for the demo checkpoint and the random init
+    (``mmpixpro.apis``)."""
+    from mmpixpro.apis import dense_features, init_model, load_image, preprocess
+
+    out = {}
+    for name, ckpt in [('checkpoint', demo_checkpoint), ('random', None)]:
+        model = init_model(DEMO_CONFIG, ckpt, seed=0)
+        images = [load_image(osp.join(PHOTOS, p), [96, 96]) for p in SQUARE_WIDE]
+        out[name] = dense_features(model, preprocess(model, images))['C5']
+    return out

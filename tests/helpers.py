@@ -1,83 +1,23 @@
-"""Tiny versions of the project's configs for CPU tests.
+"""Test helpers: the scaffolding of :mod:`mmpixpro.testing` with the bundled
+photos as the default data, and loading a script of tools/ by its path."""
 
-Only sizes change here (input, backbone depth, widths, batch, length); every
-other setting is the config's own.
-"""
-
+import functools
 import os.path as osp
 
 from conftest import DEMO_CONFIG as DEMO_CONFIG_PATH  # noqa: F401
-from conftest import PHOTOS
-from mmengine.config import Config
+from conftest import PHOTOS, REPO
 
-from mmpixpro.benchmarks.small import walk_dicts as walk
+from mmpixpro import testing
+from mmpixpro.testing import checkpoint_path  # noqa: F401
+from mmpixpro.testing import walk_dicts as walk  # noqa: F401
 
-
-def tiny_config(
-    path: str,
-    work_dir: str,
-    crop_size: int = 64,
-    batch_size: int = 4,
-    max_epochs: int = 1,
-    data_root: str = PHOTOS,
-) -> Config:
-    cfg = Config.fromfile(path)
-    cfg.work_dir = str(work_dir)
-
-    shrink_depth = cfg.model.backbone.get('depth', 18) > 18
-
-    def shrink(node: dict) -> None:
-        if node.get('type') == 'RandomResizedCropWithCoord':
-            node['scale'] = crop_size
-        if node.get('type') == 'DenseProjector':
-            node['hid_channels'] = 64
-        if shrink_depth:  # ResNet-50 -> 18: 4x fewer output channels
-            if node.get('in_channels') == 2048:
-                node['in_channels'] = 512
-            if node.get('in_channels') == [256, 512, 1024, 2048]:
-                node['in_channels'] = [64, 128, 256, 512]
-
-    if shrink_depth:
-        cfg.model.backbone.depth = 18
-    walk(cfg._cfg_dict, shrink)
-    loader = cfg.train_dataloader
-    loader.batch_size = batch_size
-    loader.num_workers = 0
-    loader.persistent_workers = False
-    loader.pin_memory = False
-    datasets = loader.dataset.get('datasets', [loader.dataset])  # ConcatDataset
-    for dataset in datasets:
-        dataset.data_root = data_root
-    cfg.train_cfg.max_epochs = max_epochs
-    cfg.default_hooks.logger.interval = 1
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    return cfg
-
-
-def checkpoint_path(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
-def pretrain(config: str, work_dir, iters: int = 1) -> str:
-    """A real (tiny) pre-training run of ``config``; returns its checkpoint."""
-    from mmengine.runner import Runner
-
-    cfg = tiny_config(config, work_dir, batch_size=4)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
-    cfg.param_scheduler = None
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=iters, by_epoch=False
-    )
-    Runner.from_cfg(cfg).train()
-    return checkpoint_path(str(work_dir))
+tiny_config = functools.partial(testing.tiny_config, data_root=PHOTOS)
+pretrain = functools.partial(testing.pretrain, data_root=PHOTOS)
 
 
 def load_tool(relpath: str):
     """Import a script of tools/ (not a package) by its path in the repo."""
     import importlib.util
-
-    from conftest import REPO
 
     name = osp.splitext(osp.basename(relpath))[0]
     spec = importlib.util.spec_from_file_location(
@@ -86,3 +26,21 @@ def load_tool(relpath: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+LABEL, HEAD = 20, 26  # figures: pixels above each panel / for the title
+
+
+def read_png(path: str):
+    """A written picture, BGR."""
+    import cv2
+
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    assert img is not None, path
+    return img
+
+
+def panel(img, row: int, col: int, height: int, width: int):
+    """Pixels of one panel of a figure (a margin for anti-aliasing)."""
+    top = HEAD + row * (LABEL + height) + LABEL
+    return img[top + 2 : top + height - 2, col * width + 2 : (col + 1) * width - 2]

@@ -19,6 +19,7 @@ import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
 from mmpixpro.registry import MODELS
@@ -78,7 +79,9 @@ def build_for_counting(cfg: Config) -> nn.Module:
     model_cfg = copy.deepcopy(cfg.model)
     if 'channels_last' in model_cfg:
         model_cfg.channels_last = False
-    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    # In mmpixpro's scope even when another (a downstream Runner's) is current.
+    with DefaultScope.overwrite_default_scope('mmpixpro'):
+        model = revert_sync_batchnorm(MODELS.build(model_cfg))
     return model.eval()
 
 

@@ -17,13 +17,18 @@ A detectron2 ``.pkl`` is a plain pickle ``{'model': {name: numpy array},
 '__author__': ..., 'matching_heuristics': True}``; with the heuristics on,
 detectron2 matches the names by suffix (``backbone.bottom_up.res2...`` in an
 FPN model, ``roi_heads.res5...`` in a C4 one).
+
+:func:`export_backbone` writes either file from one of our checkpoints.
 """
 
+import pickle
 import re
 from collections import OrderedDict
 from typing import Dict, Tuple
 
 import torch
+
+from .transfer import load_state_dict_file
 
 # torchvision constructor -> (blocks per stage, bottleneck?)
 RESNETS = {
@@ -91,3 +96,45 @@ def to_detectron2(tensors: Dict[str, torch.Tensor], author: str = 'mmpixpro') ->
         for k, v in tensors.items()
     )
     return {'model': model, '__author__': author, 'matching_heuristics': True}
+
+
+def check_torchvision(arch: str, state: dict) -> None:
+    """Load ``state`` strictly into torchvision's ``arch`` without ``fc``."""
+    import torchvision
+
+    model = getattr(torchvision.models, arch)(weights=None)
+    model.fc = torch.nn.Identity()
+    model.load_state_dict(state, strict=True)
+
+
+def export_backbone(
+    src: str, dst: str, to: str, target: bool = False
+) -> Tuple[dict, str]:
+    """Write the backbone of checkpoint ``src`` for another library.
+
+    Args:
+        src: One of our checkpoints.
+        dst: Output file.
+        to: ``'torchvision'``: a plain state dict (``torch.save``), checked
+            by loading it strictly into torchvision's ResNet whose ``fc`` is
+            ``nn.Identity()`` (the classifier is not pre-trained, not
+            written); ``'detectron2'``: the pickle of :func:`to_detectron2`.
+        target: Export the momentum backbone
+            (``target_net.module.backbone``) instead.
+
+    Returns:
+        What was written, and a line that says so.
+    """
+    prefix = 'target_net.module.backbone.' if target else 'backbone.'
+    tensors = backbone_state_dict(load_state_dict_file(src), prefix)
+    if to == 'torchvision':
+        arch, state = to_torchvision(tensors)
+        check_torchvision(arch, state)
+        torch.save(state, dst)
+        return state, f'{len(state)} tensors of {prefix}* -> {dst} (torchvision {arch})'
+    if to != 'detectron2':
+        raise ValueError(f"to is 'torchvision' or 'detectron2', got {to!r}")
+    d2 = to_detectron2(tensors)
+    with open(dst, 'wb') as f:
+        pickle.dump(d2, f)
+    return d2, f'{len(d2["model"])} tensors of {prefix}* -> {dst} (detectron2 names)'

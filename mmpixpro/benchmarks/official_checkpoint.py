@@ -20,13 +20,15 @@ published models keep only ``'model'``. Its modules and ours (keys after the
 The release's two-layer heads (``MLP2d``: 1x1 conv with bias, BN, ReLU, 1x1
 conv with bias) are our ``DenseProjector`` layout. Nothing else is renamed,
 and a key outside this table is an error, not dropped.
+:func:`import_official_checkpoint` writes the converted file.
 """
 
 import argparse
+import os
 import os.path as osp
 import re
-from collections import OrderedDict
-from typing import Dict, Tuple
+from collections import Counter, OrderedDict
+from typing import Dict, List, Tuple
 
 import torch
 
@@ -127,3 +129,24 @@ def load_official_checkpoint(path: str) -> Tuple[dict, dict]:
     if options:
         meta['release_options'] = options
     return ckpt['model'], meta
+
+
+def import_official_checkpoint(src: str, dst: str) -> Tuple['OrderedDict', List[str]]:
+    """Convert the release checkpoint ``src`` and write ``{'meta',
+    'state_dict'}`` in our names to ``dst``.
+
+    Returns:
+        The converted state dict, and lines that count its tensors per module.
+    """
+    model, meta = load_official_checkpoint(src)
+    state = convert_state_dict(model)
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save({'meta': meta, 'state_dict': state}, dst)
+    groups = Counter(
+        '.'.join(k.split('.')[:3]) if k.startswith('target_net') else k.split('.')[0]
+        for k in state
+    )
+    lines = [f'{len(state)} tensors written to {dst}:']
+    lines += [f'  {group + ".*":<40}{count:>5}' for group, count in groups.items()]
+    return state, lines

@@ -15,6 +15,7 @@ import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import set_random_seed
 
 from mmpixpro.datasets.transforms import MultiViewWithCoord
@@ -101,7 +102,9 @@ def browse_dataset(
     """
     if threshold is None:
         threshold = default_threshold(cfg)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    # In mmpixpro's scope even when another (a downstream Runner's) is current.
+    with DefaultScope.overwrite_default_scope('mmpixpro'):
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
     if indices is None:
         indices = range(min(num_images, len(dataset)))
     set_random_seed(seed)

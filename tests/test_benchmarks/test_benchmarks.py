@@ -17,9 +17,8 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmpixpro.benchmarks import TransferError, transfer_weights
-from mmpixpro.benchmarks.small import coco_split_folders, small_benchmark_config
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.utils import toy_data
+from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')

@@ -1,4 +1,5 @@
-"""tools/analysis/aggregate_folds.py on fake semi-supervised run directories."""
+"""tools/analysis/aggregate_folds.py on fake semi-supervised run directories
+(the library: mmpixpro.benchmarks.semi_coco.aggregate)."""
 
 import csv
 import json
@@ -164,10 +165,3 @@ def test_run_without_metrics(aggregate_folds, root):
     with pytest.raises(ValueError) as info:
         aggregate_folds.main(['--work-dirs', str(bare)])
     assert str(bare) in str(info.value)
-
-
-def test_parse_run_name(aggregate_folds):
-    parse = aggregate_folds.parse_run_name
-    assert parse('work_dirs/mask-rcnn_r50_fpn_coco-1@10') == (1, 10.0)
-    assert parse('faster-rcnn_2@0.5_pixpro') == (2, 0.5)
-    assert parse('work_dirs/baseline/') is None

@@ -14,9 +14,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.models import ResNet
 
-from mmpixpro.benchmarks.small import small_benchmark_config
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.utils import toy_data
+from mmpixpro.testing import small_benchmark_config, toy_data
 
 LINEAR = osp.join(
     REPO,

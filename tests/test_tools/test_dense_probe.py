@@ -1,16 +1,11 @@
 """tools/analysis/dense_probe.py: a linear probe on frozen dense features."""
 
-import os.path as osp
-
 import pytest
-import torch
-from conftest import DEMO_CONFIG, REPO
-from helpers import load_tool, pretrain, tiny_config
+from conftest import DEMO_CONFIG
+from helpers import load_tool
 
-from mmpixpro.utils import toy_data
+from mmpixpro.testing import toy_data
 
-TOOL = osp.join(REPO, 'tools', 'analysis', 'dense_probe.py')
-FPN_CONFIG = osp.join(REPO, 'configs', 'selfsup', 'pixpro_r50_fpn_head.py')
 # The toy Cityscapes classes (train ids): road, building, sky, car.
 TOY_CLASSES = ['road', 'building', 'sky', 'car']
 
@@ -21,57 +16,13 @@ def tool():
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """A real (two-iteration) pre-training checkpoint of the demo config."""
-    return pretrain(DEMO_CONFIG, tmp_path_factory.mktemp('pretrain'), iters=2)
-
-
-@pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toycity'))
     return toy_data.make_cityscapes(root, splits={'train': 8, 'val': 4})
 
 
-# ------------------------------------------------------------ the parts
-def test_scores_over_present_classes(tool):
-    target = torch.tensor([[0, 0, 2, 2], [2, 2, 255, 255]])
-    pred = torch.tensor([[0, 2, 2, 2], [2, 0, 5, 0]])
-    conf = tool.confusion(pred, target, num_classes=19)
-    assert conf.sum() == 6  # the ignored pixels are left out
-    assert tool.present_classes(target, 19) == [0, 2]
-    res = tool.scores(conf, [0, 2])
-    # class 0: tp 1, fp 1, fn 1 -> 1/3; class 2: tp 3, fp 1, fn 1 -> 3/5
-    assert res['IoU'] == pytest.approx({0: 1 / 3, 2: 3 / 5})
-    assert res['mIoU'] == pytest.approx((1 / 3 + 3 / 5) / 2)
-    assert res['aAcc'] == pytest.approx(4 / 6)
-
-
-def test_labels_downsampled_at_cell_centres(tool):
-    labels = torch.zeros(1, 8, 8, dtype=torch.long)
-    labels[:, :4] = 255
-    labels[:, 4:, 4:] = 13
-    labels[:, 0, 0] = 7  # a top-left pixel: not a cell centre
-    small = tool.downsample_labels(labels, (2, 2))
-    assert small.tolist() == [[[255, 255], [0, 13]]]
-
-
-def test_probe_training_is_seeded(tool):
-    gen = torch.Generator().manual_seed(0)
-    feats = torch.randn(6, 16, 3, 3, generator=gen)
-    labels = torch.randint(0, 3, (6, 3, 3), generator=gen)
-    labels[0] = 255  # an image without labels is skipped, not a NaN loss
-    kwargs = dict(num_classes=19, epochs=3, batch_size=1, lr=0.1, log=None)
-    probe_a, loss_a = tool.train_probe(feats, labels, seed=1, **kwargs)
-    probe_b, loss_b = tool.train_probe(feats, labels, seed=1, **kwargs)
-    probe_c, _ = tool.train_probe(feats, labels, seed=2, **kwargs)
-    assert isinstance(probe_a, torch.nn.Conv2d) and probe_a.kernel_size == (1, 1)
-    assert loss_a == loss_b and loss_a == loss_a  # equal, and not NaN
-    torch.testing.assert_close(probe_a.weight, probe_b.weight)
-    assert not torch.allclose(probe_a.weight, probe_c.weight)
-
-
-# ------------------------------------------------------------- the tool
-def test_probe_beats_chance(tool, checkpoint, data_root, capsys):
+def test_probe_beats_chance(tool, demo_checkpoint, data_root, capsys):
+    checkpoint = demo_checkpoint
     out = tool.main(
         ['--config', DEMO_CONFIG, '--checkpoints', checkpoint, '--random',
          '--data-root', data_root, '--size', '256', '512', '--epochs', '30',
@@ -105,12 +56,11 @@ def test_probe_beats_chance(tool, checkpoint, data_root, capsys):
     assert row in stdout
 
 
-def test_p_level_of_an_fpn_config(tool, data_root, tmp_path):
-    config = str(tmp_path / 'fpn_tiny.py')
-    tiny_config(FPN_CONFIG, tmp_path).dump(config)
+def test_p_level_of_an_fpn_config(tool, data_root, fpn_head_setup):
     out = tool.main(
-        ['--config', config, '--random', '--data-root', data_root, '--level',
-         'P4', '--size', '64', '128', '--epochs', '2', '--max-images', '2']
+        ['--config', fpn_head_setup[0], '--random', '--data-root', data_root,
+         '--level', 'P4', '--size', '64', '128', '--epochs', '2', '--max-images',
+         '2']
     )  # fmt: skip
     assert out['level'] == 'P4'
     assert out['feature_size'] == [4, 8]  # stride 16
@@ -119,7 +69,7 @@ def test_p_level_of_an_fpn_config(tool, data_root, tmp_path):
     assert 0 <= out['results']['random init']['mIoU'] <= 1
 
 
-def test_errors(tool, checkpoint, data_root, tmp_path):
+def test_errors(tool, demo_checkpoint, data_root, tmp_path):
     base = ['--config', DEMO_CONFIG, '--data-root', data_root]
     with pytest.raises(FileNotFoundError, match='data root'):
         tool.main(['--config', DEMO_CONFIG, '--random', '--data-root',
@@ -133,6 +83,6 @@ def test_errors(tool, checkpoint, data_root, tmp_path):
         tool.main(['--config', str(tmp_path / 'none.py'), '--random',
                    '--data-root', data_root])  # fmt: skip
     with pytest.raises(ValueError, match=r"unknown level.*'P3'.*\['C5'\]"):
-        tool.main([*base, '--checkpoints', checkpoint, '--level', 'P3'])
+        tool.main([*base, '--checkpoints', demo_checkpoint, '--level', 'P3'])
     with pytest.raises(SystemExit):  # nothing to probe
         tool.main(base)

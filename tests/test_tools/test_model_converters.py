@@ -25,10 +25,9 @@ from mmengine.registry import DefaultScope, init_default_scope
 
 from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.official_checkpoint import OfficialCheckpointError
-from mmpixpro.benchmarks.small import coco_split_folders, small_benchmark_config
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.registry import MODELS
-from mmpixpro.utils import toy_data
+from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 MASK_FPN = osp.join(

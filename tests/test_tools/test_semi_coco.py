@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from helpers import load_tool, pretrain
 
-from mmpixpro.utils import toy_data
+from mmpixpro.testing import toy_data
 
 SEMI_CONFIG = osp.join(
     REPO,

@@ -1,6 +1,4 @@
-"""Print the whole merged config (all ``_base_`` files applied), as mmpretrain's.
-
-Examples::
+"""Print the whole merged config (all ``_base_`` files applied), as mmpretrain's::
 
     python tools/misc/print_config.py configs/selfsup/pixpro_r50_fpn_head.py
     python tools/misc/print_config.py mmpixpro::selfsup/pixpro_r50_fpn_head.py \\
@@ -15,22 +13,13 @@ from mmengine.config import DictAction
 from mmpixpro.packaging import load_config
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='print the whole merged config')
-    parser.add_argument(
-        'config', help='config file, or mmpixpro::<path under configs/>'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value',
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument('config', help='config file, or mmpixpro::<path>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
     print(load_config(args.config, args.cfg_options).pretty_text)
 
 

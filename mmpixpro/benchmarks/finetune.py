@@ -1,0 +1,37 @@
+"""A benchmark config set up to fine-tune a PixPro checkpoint."""
+
+import os.path as osp
+
+from mmengine.config import Config
+
+from .transfer import find_hook_cfg, load_state_dict_file
+
+
+def finetune_config(config: str, checkpoint: str) -> Config:
+    """Load ``config`` and point its ``PretrainedTransferHook`` at
+    ``checkpoint``, which the hook loads after the model's own
+    initialisation (and not again when a run resumes).
+
+    Fails here, before any Runner exists, on what can be told from the files;
+    the hook checks that the checkpoint fits the model once the model exists.
+
+    Raises:
+        FileNotFoundError: No config or no checkpoint.
+        KeyError: The config has no ``PretrainedTransferHook``.
+        TransferError: The checkpoint cannot be loaded safely.
+        ValueError: The checkpoint has no ``backbone.*`` tensors.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} not found')
+    cfg = Config.fromfile(config)
+    hook = find_hook_cfg(cfg)
+    if hook is None:
+        raise KeyError(f'{config} has no PretrainedTransferHook in custom_hooks')
+    state = load_state_dict_file(checkpoint)
+    if not any(k.startswith('backbone.') for k in state):
+        raise ValueError(
+            f'{checkpoint!r} has no backbone.* tensors: not a PixPro '
+            'pre-training checkpoint'
+        )
+    hook.checkpoint = osp.abspath(checkpoint)
+    return cfg

@@ -1,0 +1,27 @@
+"""Scaffolding for tests and the demo (as mmdet's ``mmdet.testing``).
+
+Small configs (:mod:`.configs`), tiny pre-training runs (:mod:`.runs`) and
+generated datasets in the real on-disk formats (:mod:`.toy_data`). Not used
+by training or evaluation.
+"""
+
+from . import toy_data
+from .configs import (
+    coco_split_folders,
+    shrink_config,
+    small_benchmark_config,
+    tiny_config,
+    walk_dicts,
+)
+from .runs import checkpoint_path, pretrain
+
+__all__ = [
+    'checkpoint_path',
+    'coco_split_folders',
+    'pretrain',
+    'shrink_config',
+    'small_benchmark_config',
+    'tiny_config',
+    'toy_data',
+    'walk_dicts',
+]

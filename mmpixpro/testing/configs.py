@@ -1,0 +1,235 @@
+"""The project's configs made small: one shrinking function for every use.
+
+:func:`shrink_config` changes sizes only (depth and the widths that follow
+it, heads, images, data, length); every other setting stays the config's.
+Each group of sizes is changed only when asked, so the same function serves
+
+* the tests and the demo, through the presets :func:`tiny_config`
+  (pre-training configs) and :func:`small_benchmark_config` (fine-tuning
+  configs of mmdet / mmseg / mmpretrain);
+* the speed tool, which keeps images, heads and data as they are:
+  ``shrink_config(cfg, depth, sync_bn=False)`` (another ResNet depth, BN for
+  a single process).
+"""
+
+from typing import Any, Callable, Optional, Tuple, Union
+
+from mmengine.config import Config
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+STAGE_WIDTHS = [256, 512, 1024, 2048]  # ResNet-50's C2-C5 outputs
+
+
+def walk_dicts(node: Any, fn: Callable[[dict], None]) -> None:
+    """Call ``fn`` on every dict inside ``node`` (nested dicts and lists)."""
+    if isinstance(node, dict):
+        fn(node)
+        for value in node.values():
+            walk_dicts(value, fn)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            walk_dicts(value, fn)
+
+
+def shrink_config(
+    cfg: Config,
+    depth: int = 18,
+    *,
+    sync_bn: bool = True,
+    small_heads: bool = False,
+    crop_size: Optional[int] = None,
+    scale: Union[int, Tuple[int, int], None] = None,
+    data_root: Optional[str] = None,
+    batch_size: Optional[int] = None,
+    max_epochs: Optional[int] = None,
+    iters: Optional[int] = None,
+    score_thr: Optional[float] = None,
+    precise_bn_samples: Optional[int] = None,
+    val_ann: Optional[str] = None,
+    dataset_edit: Optional[Callable[[dict, str], None]] = None,
+) -> Config:
+    """Make ``cfg`` small, in place; ``None`` / ``False`` leaves a part as is.
+
+    Args:
+        cfg: A pre-training or benchmark config (edited and returned).
+        depth: ResNet depth of every ``depth`` equal to the backbone's. From
+            ResNet-50 (or deeper) to 18 / 34, the widths fed by it follow
+            (``in/out/feat_channels`` of 2048 and 1024, the C2-C5 list: 4x
+            fewer).
+        sync_bn: False: SyncBN layers become BN (one process, no Runner).
+        small_heads: Dense projector 64 wide; RoI heads narrower (convs 64,
+            fc 256), 64 sampled RoIs, at most 200 / 100 proposals, 20
+            detections per image.
+        crop_size: Crops of the pipelines (the pre-training views, RandomCrop,
+            RandomResizedCrop, CenterCrop), sliding-window and batch sizes;
+            ResizeEdge to ``crop_size * 9 / 8``.
+        scale: Scale of Resize / RandomResize / RandomChoiceResize, ``(w, h)``.
+        data_root: Replaces every ``data_root``.
+        batch_size: Of every loader, without workers.
+        max_epochs: Training epochs (the config's loop and schedule).
+        iters: Training iterations instead (iteration loop, no schedule,
+            evaluation and checkpoint after the last one); wins over
+            ``max_epochs``.
+        score_thr: Detection score threshold (a few iterations give low
+            scores, which should still be evaluated).
+        precise_bn_samples: Images for precise BN statistics.
+        val_ann: Annotation file of the evaluators.
+        dataset_edit: ``fn(dataset_cfg, loader_name)`` for layout changes
+            (e.g. :func:`coco_split_folders`).
+
+    Returns:
+        ``cfg``.
+    """
+    source = cfg.model.get('backbone', {}).get('depth')
+    narrow = source is not None and source >= 50 > depth
+
+    def edit(node: dict) -> None:
+        if source is not None and node.get('depth') == source:
+            node['depth'] = depth
+        if narrow:
+            for key in ('in_channels', 'out_channels', 'feat_channels'):
+                if node.get(key) in (2048, 1024):
+                    node[key] //= 4
+                if node.get(key) == STAGE_WIDTHS:
+                    node[key] = [w // 4 for w in STAGE_WIDTHS]
+        norm = node.get('norm_cfg')
+        if not sync_bn and isinstance(norm, dict) and norm.get('type') == 'SyncBN':
+            node['norm_cfg'] = dict(norm, type='BN')
+        kind = node.get('type')
+        if small_heads:
+            if kind == 'DenseProjector':
+                node['hid_channels'] = 64
+            if node.get('conv_out_channels') == 256:
+                node['conv_out_channels'] = 64
+            if node.get('fc_out_channels') == 1024:
+                node['fc_out_channels'] = 256
+        if crop_size is not None:
+            if kind == 'RandomResizedCropWithCoord':
+                node['scale'] = crop_size
+            if kind == 'RandomCrop':
+                node['crop_size'] = (crop_size, crop_size)
+            if kind in ('RandomResizedCrop', 'CenterCrop'):
+                node['crop_size' if 'crop_size' in node else 'scale'] = crop_size
+            if kind == 'ResizeEdge':
+                node['scale'] = crop_size * 9 // 8
+        if scale is not None:
+            if kind in ('Resize', 'RandomResize') and 'scale' in node:
+                node['scale'] = scale
+            if kind == 'RandomChoiceResize':
+                node['scales'] = [scale]
+        if 'score_thr' in node:
+            if score_thr is not None:
+                node['score_thr'] = score_thr
+            if small_heads and 'max_per_img' in node:  # masks: 4 convs each
+                node['max_per_img'] = 20
+        if kind == 'PreciseBNBeforeEvalHook' and precise_bn_samples is not None:
+            node['num_samples'] = precise_bn_samples
+        # A 4-conv box head on 512 sampled / 1000 proposed RoIs costs ~100
+        # GFLOPs a step.
+        if small_heads and kind == 'RandomSampler' and node.get('num') == 512:
+            node['num'] = 64
+        if small_heads and {'nms_pre', 'max_per_img', 'nms'} <= node.keys():
+            node.update(nms_pre=min(node['nms_pre'], 200), max_per_img=100)
+        if data_root is not None and 'data_root' in node:
+            node['data_root'] = data_root
+
+    walk_dicts(cfg._cfg_dict, edit)
+    if crop_size is not None:
+        if cfg.model.get('test_cfg', {}).get('mode') == 'slide':
+            cfg.model.test_cfg.update(
+                crop_size=(crop_size, crop_size),
+                stride=(crop_size * 3 // 4, crop_size * 3 // 4),
+            )
+        if 'size' in cfg.model.get('data_preprocessor', {}):
+            cfg.model.data_preprocessor.size = (crop_size, crop_size)
+    for loader in LOADERS:
+        if batch_size is not None and cfg.get(loader):
+            cfg[loader].update(
+                batch_size=batch_size,
+                num_workers=0,
+                persistent_workers=False,
+                pin_memory=False,
+            )
+        if dataset_edit is not None and cfg.get(loader):
+            dataset_edit(cfg[loader].dataset, loader)
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        if val_ann is not None and 'ann_file' in cfg.get(evaluator, {}):
+            cfg[evaluator].ann_file = val_ann
+    if iters is not None:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
+        if cfg.get('val_dataloader'):
+            cfg.train_cfg.val_interval = iters
+        cfg.param_scheduler = []
+        cfg.default_hooks.checkpoint = dict(
+            type='CheckpointHook', interval=iters, by_epoch=False
+        )
+        cfg.log_processor = dict(by_epoch=False)
+    elif max_epochs is not None:
+        cfg.train_cfg.max_epochs = max_epochs
+    if iters is not None or max_epochs is not None:  # a run on this machine
+        cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+        cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    return cfg
+
+
+def tiny_config(
+    path: str,
+    work_dir: str,
+    crop_size: int = 64,
+    batch_size: int = 4,
+    max_epochs: int = 1,
+    data_root: Optional[str] = None,
+    iters: Optional[int] = None,
+) -> Config:
+    """A pre-training config for CPU tests: ResNet-18, ``crop_size`` views,
+    a 64-wide projector, ``max_epochs`` (or ``iters``) on ``data_root``."""
+    cfg = shrink_config(
+        Config.fromfile(path),
+        small_heads=True,
+        crop_size=crop_size,
+        data_root=data_root,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        iters=iters,
+    )
+    cfg.work_dir = str(work_dir)
+    return cfg
+
+
+def small_benchmark_config(
+    cfg: Config,
+    data_root: str,
+    scale: Union[int, Tuple[int, int]],
+    iters: int = 2,
+    batch_size: int = 2,
+    val_ann: Optional[str] = None,
+    dataset_edit: Optional[Callable[[dict, str], None]] = None,
+    score_thr: float = 0.0,
+    precise_bn_samples: int = 4,
+) -> Config:
+    """A benchmark config for CPU tests and the demo: ResNet-18,
+    ``scale``-sized images (64 px crops), small heads, ``iters`` iterations
+    then one evaluation, on the data under ``data_root`` (see
+    :func:`shrink_config` for the arguments)."""
+    return shrink_config(
+        cfg,
+        small_heads=True,
+        crop_size=64,
+        scale=scale,
+        data_root=data_root,
+        batch_size=batch_size,
+        iters=iters,
+        score_thr=score_thr,
+        precise_bn_samples=precise_bn_samples,
+        val_ann=val_ann,
+        dataset_edit=dataset_edit,
+    )
+
+
+def coco_split_folders(dataset: dict, loader: str) -> None:
+    """``dataset_edit`` for the COCO layout of :func:`~.toy_data.make_coco`."""
+    split = 'train2017' if loader == 'train_dataloader' else 'val2017'
+    dataset.update(
+        ann_file=f'annotations/instances_{split}.json',
+        data_prefix=dict(img=f'{split}/'),
+    )
