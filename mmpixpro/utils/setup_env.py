@@ -21,14 +21,16 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()
-    if current is None or not DefaultScope.check_instance_created('mmpixpro'):
-        if current is not None and current.scope_name != 'mmpixpro':
-            warnings.warn(
-                f'The current default scope "{current.scope_name}" '
-                'is not "mmpixpro"; a new one named '
-                '"mmpixpro-<timestamp>" is created.'
-            )
-            name = f'mmpixpro-{datetime.datetime.now()}'
-            DefaultScope.get_instance(name, scope_name='mmpixpro')
-        else:
-            DefaultScope.get_instance('mmpixpro', scope_name='mmpixpro')
+    if current is not None and current.scope_name == 'mmpixpro':
+        return
+    if current is not None:
+        warnings.warn(
+            f'The current default scope "{current.scope_name}" is not '
+            '"mmpixpro"; a new one named "mmpixpro-<timestamp>" is created.'
+        )
+    # The latest created scope is the current one: a scope of another
+    # project created after ours (a downstream Runner) is left behind here.
+    name = 'mmpixpro'
+    if DefaultScope.check_instance_created(name):
+        name = f'mmpixpro-{datetime.datetime.now()}'
+    DefaultScope.get_instance(name, scope_name='mmpixpro')
