@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpixpro.models.losses import normalized_pixels
-from mmpixpro.models.utils import chunked_pixel_loss, pixel_pair_mask, rows_per_chunk
+from mmpixpro.models.utils import pair_rule_loss, rows_per_chunk
 from mmpixpro.registry import MODELS
 
 Levels = Sequence[Tensor]
@@ -58,9 +58,9 @@ class PixelHead(BaseModule):
             ``[N, rows, HW]`` pair / similarity block. Levels whose
             ``N x HW1 x HW2`` exceeds it (e.g. P3 of 448 px inputs) are
             evaluated in checkpointed chunks of rows, exactly and with memory
-            bounded by one chunk; smaller ones compute the pair mask once and
-            use it (transposed) for both directions. None: always dense.
-            Defaults to 2**22 (16 MiB in fp32).
+            bounded by one chunk; smaller ones in one chunk, densely (the
+            same code, :func:`mmpixpro.models.utils.pair_rule_loss`). None:
+            always one chunk. Defaults to 2**22 (16 MiB in fp32).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -115,21 +115,13 @@ class PixelHead(BaseModule):
             n, hw1, hw2 = o1.size(0), o1[0, 0].numel(), o2[0, 0].numel()
             rows12 = rows_per_chunk(n, hw1, hw2, self.max_elements)
             rows21 = rows_per_chunk(n, hw2, hw1, self.max_elements)
-            if rows12 == hw1 and rows21 == hw2:
-                shapes = (o1.shape[-2:], o2.shape[-2:])
-                mask = pixel_pair_mask(coords1, coords2, *shapes, self.pos_threshold)
-                loss12 = self.loss_module(self.propagate(o1), t2, mask)
-                loss21 = self.loss_module(self.propagate(o2), t1, mask.transpose(1, 2))
-                pairs = mask.sum(dim=(1, 2)).float()
-            else:
-                thr = self.pos_threshold
-                p1, p2 = self.propagate(o1), self.propagate(o2)
-                loss12, pairs = chunked_pixel_loss(
-                    self.loss_module, p1, t2, coords1, coords2, thr, rows12
-                )
-                loss21, _ = chunked_pixel_loss(
-                    self.loss_module, p2, t1, coords2, coords1, thr, rows21
-                )
+            thr = self.pos_threshold
+            loss12, pairs = pair_rule_loss(
+                self.loss_module, self.propagate(o1), t2, coords1, coords2, thr, rows12
+            )
+            loss21, _ = pair_rule_loss(
+                self.loss_module, self.propagate(o2), t1, coords2, coords1, thr, rows21
+            )
             losses.append(self.loss_module.combine(loss12, loss21))
             num_pairs.append(pairs.mean())
         spread = torch.stack([feature_spread(t) for t in target1]).mean()

@@ -4,7 +4,7 @@ Both pixel losses are sums over the query pixels (rows) of one view, then a
 reduction. Writing them as ``partial(cos_rows, mask_rows) -> [N, 2]`` (a sum
 and a count per image) plus ``reduce(totals) -> scalar`` lets the head
 evaluate the same formula densely, or chunk by chunk of rows with bounded
-memory (:func:`mmpixpro.models.utils.chunked_pixel_loss`), with equal results.
+memory (:func:`mmpixpro.models.utils.pair_rule_loss`), with equal results.
 
 Under mixed precision (fp16 / bf16 autocast) the pixel losses compute in
 float32 (:func:`float32_region`): a PixPro pair count at P3 reaches

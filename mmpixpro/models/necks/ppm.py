@@ -2,6 +2,7 @@
 
 from typing import Optional
 
+import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
@@ -12,13 +13,32 @@ from mmpixpro.models.losses.pixel_loss_base import (
     normalized_pixels,
     upcast,
 )
-from mmpixpro.models.utils.chunked import (
-    chunked_propagate,
-    propagate_rows,
-    propagation_weights,
-    rows_per_chunk,
-)
+from mmpixpro.models.utils.chunked import map_row_chunks, rows_per_chunk
 from mmpixpro.registry import MODELS
+
+#: Added to the clipped cosine before a power ``gamma < 1``, whose gradient
+#: is unbounded at 0 (the authors' release does the same).
+POWER_EPS = 1e-6
+
+
+def propagation_weights(query: Tensor, feat: Tensor, gamma: float) -> Tensor:
+    """``s(i, j) = max(cos(x_i, x_j), 0) ** gamma`` for normalised query
+    pixels ``[N, C, R]`` and all pixels ``[N, C, HW]``: ``[N, R, HW]``.
+
+    For ``gamma < 1``: ``(max(cos, 0) + 1e-6) ** gamma`` (finite gradient).
+    """
+    sim = (query.transpose(1, 2) @ feat).clamp(min=0)
+    if gamma < 1:
+        sim = sim + POWER_EPS
+    return sim.pow(gamma)
+
+
+def propagate_rows(query: Tensor, feat: Tensor, value: Tensor, gamma: float) -> Tensor:
+    """``y_i = sum_j s(i, j) value_j`` for some query pixels ``[N, C, R]``,
+    from the normalised features ``feat`` and values ``value`` ``[N, C, HW]``.
+    """
+    sim = propagation_weights(query, feat, gamma)  # [N, R, HW]
+    return value @ sim.transpose(1, 2)  # [N, C, R]
 
 
 @MODELS.register_module()
@@ -111,8 +131,11 @@ class PixelPropagationModule(BaseModule):
             feat = normalized_pixels(upcast(x))  # [N, C, HW]
             value = normalized_pixels(upcast(value))  # [N, C, HW]
             rows = rows_per_chunk(n, h * w, h * w, self.max_elements)
-            if rows < h * w:
-                out = chunked_propagate(feat, value, self.gamma, rows)
-            else:  # y[:, :, i] = sum_j value[:, :, j] * s(i, j)
-                out = propagate_rows(feat, feat, value, self.gamma)  # [N, C, HW]
+            outs = map_row_chunks(
+                propagate_rows,
+                h * w,
+                rows,
+                lambda chunk: (feat[:, :, chunk], feat, value, self.gamma),
+            )
+            out = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
             return F.normalize(out, dim=1).view(n, c, h, w)

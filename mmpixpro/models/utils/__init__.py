@@ -1,25 +1,21 @@
-from .chunked import (
-    chunked_pixel_loss,
-    chunked_propagate,
-    propagate_rows,
-    rows_per_chunk,
-)
+from .chunked import map_row_chunks, pair_rule_loss, rows_per_chunk
 from .ema import FusedCosineEMA
 from .pixel_pairs import (
     feature_cell_centres,
     normalised_distance,
     pixel_pair_distance,
     pixel_pair_mask,
+    positive_pairs,
 )
 
 __all__ = [
     'FusedCosineEMA',
-    'chunked_pixel_loss',
-    'chunked_propagate',
     'feature_cell_centres',
+    'map_row_chunks',
     'normalised_distance',
+    'pair_rule_loss',
     'pixel_pair_distance',
     'pixel_pair_mask',
-    'propagate_rows',
+    'positive_pairs',
     'rows_per_chunk',
 ]

@@ -1,20 +1,22 @@
-"""Memory-bounded, exact evaluation of the pixel losses for large maps.
+"""Row chunks: the pixel losses and the PPM with bounded memory, exactly.
 
-The pixel losses and the pair rule are separable over the query pixels
-(rows) of one view, so they can be evaluated on chunks of rows whose
-``[N, R, HW]`` matrices fit a memory budget. Each chunk runs under
-activation checkpointing: its matrices are rebuilt in the backward pass
-instead of being kept, so the peak memory of forward + backward is that of
-one chunk. Results equal the dense computation up to float summation order.
+The pair rule, the PPM and the pixel losses are separable over the query
+pixels (rows) of one view, so they are evaluated on chunks of rows whose
+``[N, R, HW]`` matrices fit a memory budget. When more than one chunk is
+needed, each runs under activation checkpointing: its matrices are rebuilt
+in the backward pass instead of being kept, so the peak memory of forward +
+backward is that of one chunk. When all rows fit (C5, and most FPN levels at
+224 px), there is one chunk and no checkpointing: the dense computation.
+Results equal the dense computation up to float summation order.
 """
 
-from typing import Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from .pixel_pairs import feature_cell_centres, normalised_distance
+from .pixel_pairs import feature_cell_centres, positive_pairs
 
 
 def rows_per_chunk(
@@ -27,14 +29,31 @@ def rows_per_chunk(
     return max(1, max_elements // (batch * cols))
 
 
+def map_row_chunks(
+    fn: Callable[..., Tuple[Tensor, ...]],
+    rows: int,
+    chunk_rows: int,
+    args_of: Callable[[slice], tuple],
+) -> List:
+    """``fn(*args_of(chunk))`` for every chunk of ``rows`` rows.
+
+    With more than one chunk and gradients on, each call is checkpointed.
+    """
+    chunks = [slice(s, s + chunk_rows) for s in range(0, rows, chunk_rows)]
+    bounded = len(chunks) > 1 and torch.is_grad_enabled()
+    if not bounded:
+        return [fn(*args_of(chunk)) for chunk in chunks]
+    return [checkpoint(fn, *args_of(c), use_reentrant=False) for c in chunks]
+
+
 def _pair_rows(loss, pred_rows, target, centres_rows, centres, max_diag, threshold):
     """``loss.partial`` and the pair count for some query rows."""
     cos = pred_rows.transpose(1, 2) @ target  # [N, R, HW2]
-    mask = normalised_distance(centres_rows, centres, max_diag) < threshold
+    mask = positive_pairs(centres_rows, centres, max_diag, threshold)
     return loss.partial(cos, mask), mask.sum(dim=(1, 2)).to(cos.dtype)
 
 
-def chunked_pixel_loss(
+def pair_rule_loss(
     loss,
     pred: Tensor,
     target: Tensor,
@@ -43,14 +62,14 @@ def chunked_pixel_loss(
     threshold: float,
     chunk_rows: int,
 ) -> Tuple[Tensor, Tensor]:
-    """One direction of a :class:`PixelLoss`, with the pair rule, by chunks.
+    """One direction of a :class:`PixelLoss` with the pair rule (Eq. 1).
 
     Args:
         loss (PixelLoss): e.g. ``PixProLoss`` or ``PixContrastLoss``.
         pred, target (Tensor): ``[N, C, H1, W1]`` / ``[N, C, H2, W2]``.
         coords_pred, coords_target (Tensor): The views' boxes ``[N, 4]``.
         threshold (float): ``T`` of the pair rule.
-        chunk_rows (int): Query pixels per chunk.
+        chunk_rows (int): Query pixels per chunk (all of them: one chunk).
 
     Returns:
         tuple[Tensor, Tensor]: the scalar loss (float32, also under autocast)
@@ -68,10 +87,9 @@ def chunked_pixel_loss(
         centres1, diag1 = feature_cell_centres(coords_pred, pred.shape[-2:])
         centres2, diag2 = feature_cell_centres(coords_target, target.shape[-2:])
         max_diag = torch.maximum(diag1, diag2)
-        totals, pairs = 0, 0
-        for start in range(0, pred_n.size(2), chunk_rows):
-            rows = slice(start, start + chunk_rows)
-            args = (
+
+        def args_of(rows: slice) -> tuple:
+            return (
                 loss,
                 pred_n[:, :, rows],
                 target_n,
@@ -80,51 +98,8 @@ def chunked_pixel_loss(
                 max_diag,
                 threshold,
             )
-            if torch.is_grad_enabled() and pred_n.requires_grad:
-                part, count = checkpoint(_pair_rows, *args, use_reentrant=False)
-            else:
-                part, count = _pair_rows(*args)
-            totals, pairs = totals + part, pairs + count
+
+        parts = map_row_chunks(_pair_rows, pred_n.size(2), chunk_rows, args_of)
+        totals = sum(part for part, _ in parts)
+        pairs = sum(count for _, count in parts)
         return loss.reduce(totals), pairs
-
-
-#: Added to the clipped cosine before a power ``gamma < 1``, whose gradient
-#: is unbounded at 0 (the authors' release does the same).
-POWER_EPS = 1e-6
-
-
-def propagation_weights(query: Tensor, feat: Tensor, gamma: float) -> Tensor:
-    """``s(i, j) = max(cos(x_i, x_j), 0) ** gamma`` for normalised query
-    pixels ``[N, C, R]`` and all pixels ``[N, C, HW]``: ``[N, R, HW]``.
-
-    For ``gamma < 1``: ``(max(cos, 0) + 1e-6) ** gamma`` (finite gradient).
-    """
-    sim = (query.transpose(1, 2) @ feat).clamp(min=0)
-    if gamma < 1:
-        sim = sim + POWER_EPS
-    return sim.pow(gamma)
-
-
-def propagate_rows(query: Tensor, feat: Tensor, value: Tensor, gamma: float) -> Tensor:
-    """PPM for some query pixels: ``[N, C, R]`` from the normalised features
-    ``feat`` ``[N, C, HW]`` and values ``value`` ``[N, C, HW]``."""
-    sim = propagation_weights(query, feat, gamma)  # [N, R, HW]
-    return value @ sim.transpose(1, 2)  # [N, C, R]
-
-
-def chunked_propagate(
-    feat: Tensor, value: Tensor, gamma: float, chunk_rows: int
-) -> Tensor:
-    """:func:`propagate_rows` over all pixels, chunk by chunk, checkpointed."""
-    outs = []
-    for start in range(0, feat.size(2), chunk_rows):
-        query = feat[:, :, start : start + chunk_rows]
-        if torch.is_grad_enabled() and (feat.requires_grad or value.requires_grad):
-            outs.append(
-                checkpoint(
-                    propagate_rows, query, feat, value, gamma, use_reentrant=False
-                )
-            )
-        else:
-            outs.append(propagate_rows(query, feat, value, gamma))
-    return torch.cat(outs, dim=2)

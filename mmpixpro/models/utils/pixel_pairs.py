@@ -46,6 +46,14 @@ def feature_cell_centres(coords: Tensor, shape: Sequence[int]) -> Tuple[Tensor, 
     return centres, diag
 
 
+def check_same_shape(coords1: Tensor, coords2: Tensor) -> None:
+    if coords1.shape != coords2.shape:
+        raise ValueError(
+            'coords1 and coords2 must have the same shape, got '
+            f'{tuple(coords1.shape)} and {tuple(coords2.shape)}'
+        )
+
+
 def pixel_pair_distance(
     coords1: Tensor,
     coords2: Tensor,
@@ -60,11 +68,7 @@ def pixel_pair_distance(
     Returns:
         Tensor: ``[N, H1*W1, H2*W2]``.
     """
-    if coords1.shape != coords2.shape:
-        raise ValueError(
-            'coords1 and coords2 must have the same shape, got '
-            f'{tuple(coords1.shape)} and {tuple(coords2.shape)}'
-        )
+    check_same_shape(coords1, coords2)
     centres1, diag1 = feature_cell_centres(coords1, shape1)
     centres2, diag2 = feature_cell_centres(coords2, shape2)
     return normalised_distance(centres1, centres2, torch.maximum(diag1, diag2))
@@ -79,6 +83,17 @@ def normalised_distance(centres1: Tensor, centres2: Tensor, max_diag: Tensor) ->
     """
     diff = centres1[:, :, None, :] - centres2[:, None, :, :]  # [N, R, HW, 2]
     return diff.pow(2).sum(-1).sqrt() / max_diag[:, None, None]
+
+
+def positive_pairs(
+    centres1: Tensor, centres2: Tensor, max_diag: Tensor, threshold: float
+) -> Tensor:
+    """The pair rule on cell centres: ``||c1_i - c2_j|| / max_diag < T``.
+
+    ``[N, R, 2] x [N, HW, 2] -> bool [N, R, HW]``: for all cells of view 1 or
+    a chunk of ``R`` of them (the memory-bounded losses).
+    """
+    return normalised_distance(centres1, centres2, max_diag) < threshold
 
 
 def pixel_pair_mask(
@@ -110,4 +125,7 @@ def pixel_pair_mask(
     """
     if not threshold > 0:
         raise ValueError(f'threshold (T) must be > 0, got {threshold}')
-    return pixel_pair_distance(coords1, coords2, shape1, shape2) < threshold
+    check_same_shape(coords1, coords2)
+    centres1, diag1 = feature_cell_centres(coords1, shape1)
+    centres2, diag2 = feature_cell_centres(coords2, shape2)
+    return positive_pairs(centres1, centres2, torch.maximum(diag1, diag2), threshold)
