@@ -51,7 +51,8 @@ def init_model(
     from mmpixpro.registry import MODELS
     from mmpixpro.utils import register_all_modules
 
-    register_all_modules(init_default_scope=True)
+    # The caller's current scope stays current; the build below runs in ours.
+    register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
