@@ -14,7 +14,7 @@
 # combinations run first; a combination starts only if it is expected to end
 # within $BUDGET (240) s (taking as long as the longest so far),
 # so the compiled ones that do not fit are listed as skipped. The JSON is
-# rewritten after every combination (tools/analysis/benchmark.py --matrix).
+# rewritten after every combination (tools/analysis/speed.py --matrix).
 #
 # Without a visible CUDA device it measures nothing, writes
 # {"skipped": ...} to OUT and exits 0 (that path is tested on CPU).
@@ -38,7 +38,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 # with the defaults the check ends within 5 minutes.
 rc=0
 timeout --signal=INT --kill-after=10 $((BUDGET + 45)) \
-    "$PY" tools/analysis/benchmark.py --matrix --device cuda \
+    "$PY" tools/analysis/speed.py --matrix --device cuda \
     --batch "$BATCH" --size 224 --steps "$STEPS" --budget "$BUDGET" --json "$OUT" \
     || rc=$?
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then

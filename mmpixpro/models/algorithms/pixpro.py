@@ -74,7 +74,7 @@ class PixPro(BaseSelfSupervisor):
         channels_last (bool): Keep weights and input images in the
             ``channels_last`` memory format. Same results up to float
             rounding. Defaults to False; the pre-training configs set it
-            (``tools/analysis/benchmark.py --compare-channels-last``).
+            (``tools/analysis/speed.py --compare-channels-last``).
         pretrained, data_preprocessor, init_cfg: see ``BaseSelfSupervisor``.
     """
 

@@ -50,7 +50,7 @@ def test_compiled_step_equals_eager(tmp_path, config):
     (optimizer step, momentum update and data preprocessor run eagerly).
     ``aot_eager`` traces and differentiates exactly what inductor would
     compile, without its C++ build (minutes on this CPU:
-    ``tools/analysis/benchmark.py --baseline REF --compile``)."""
+    ``tools/analysis/speed.py --baseline REF --compile``)."""
     torch._dynamo.reset()
     counters.clear()
     eager, eager_state = train(config, tmp_path / 'eager', None)

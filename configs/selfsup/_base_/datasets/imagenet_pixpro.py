@@ -20,7 +20,7 @@ view_pipeline1 = [
     dict(type='RandomFlipWithCoord', prob=0.5),
     # Colour maps on uint8 with OpenCV / lookup tables (mmpixpro.datasets
     # .transforms.photometric): the torchvision recipe's maps, several times
-    # faster than the float / PIL versions (tools/analysis/benchmark.py).
+    # faster than the float / PIL versions (tools/analysis/speed.py).
     dict(
         type='FastColorJitter',
         brightness=0.4,

@@ -6,7 +6,7 @@ model = dict(
     base_momentum=0.01,  # tau: 0.99 -> 1, cosine over all iterations
     # Weights and images in channels_last: same results; steps 8-10 % faster
     # on CPU at batch 4 x 2 views (two runs), equal within noise at batch 2
-    # (tools/analysis/benchmark.py --compare-channels-last; README).
+    # (tools/analysis/speed.py --compare-channels-last; README).
     channels_last=True,
     data_preprocessor=dict(
         type='mmpretrain.SelfSupDataPreprocessor',
