@@ -22,19 +22,8 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
-RESTARTS=${RESTARTS:-0}
-if [[ ! $RESTARTS =~ ^[0-9]+$ ]]; then
-    echo "$0: RESTARTS must be a number of restarts (0, 1, 2, ...), got '$RESTARTS'" >&2
-    exit 2
-fi
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-# TRAIN_SCRIPT: the Python entry point (tools/benchmarks/* set their own).
-TRAIN_SCRIPT=${TRAIN_SCRIPT:-$ROOT/tools/train.py}
-# The project's .venv unless PYTHON names another interpreter.
-if [[ -z "${PYTHON:-}" ]]; then
-    PYTHON=python
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; fi
-fi
+# ROOT, RESTARTS, TRAIN_SCRIPT, PYTHON
+source "$(dirname "${BASH_SOURCE[0]}")/launch_env.sh"
 export TRAIN_SCRIPT PYTHON RESTARTS
 
 if [[ $RESTARTS -gt 0 ]]; then

@@ -13,21 +13,6 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if [[ -z "${PYTHON:-}" ]]; then
-    PYTHON=python
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; fi
-fi
-
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/benchmarks/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+TOOLS="$(cd "$(dirname "$0")/.." && pwd)"
+RESTARTS=0 TRAIN_SCRIPT="$TOOLS/benchmarks/test.py" \
+    exec "$TOOLS/dist_train.sh" "$CONFIG" "$GPUS" "$CHECKPOINT" "$@"
