@@ -101,10 +101,7 @@ param_scheduler = [
 ]
 optim_wrapper = {{_base_.d2_sgd}}
 auto_scale_lr = dict(enable=False, base_batch_size=16)
-default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval={{_base_.d2_checkpoint_interval}}),
-    logger=dict(log_metric_by_epoch=False),
-)
+default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [

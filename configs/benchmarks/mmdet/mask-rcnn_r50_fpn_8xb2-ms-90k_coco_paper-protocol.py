@@ -30,26 +30,8 @@ model = dict(
     ),
 )
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='RandomChoiceResize',
-        scales={{_base_.coco_train_scales}},
-        keep_ratio=True,
-    ),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale={{_base_.d2_test_scale}}, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
-    ),
-]
+train_pipeline = {{_base_.coco_mask_train_pipeline}}
+test_pipeline = {{_base_.coco_mask_test_pipeline}}
 train_dataloader = dict(
     batch_size={{_base_.d2_batch_per_gpu}},
     sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -58,36 +40,11 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_iters = 90000
-train_cfg = dict(
-    _delete_=True,
-    type='IterBasedTrainLoop',
-    max_iters=max_iters,
-    val_interval=max_iters,
-)
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor={{_base_.d2_warmup_factor}},
-        by_epoch=False,
-        begin=0,
-        end={{_base_.d2_warmup_iters}},
-    ),
-    dict(
-        type='MultiStepLR',
-        by_epoch=False,
-        begin=0,
-        end=max_iters,
-        milestones=[60000, 80000],
-        gamma=0.1,
-    ),
-]
+train_cfg = {{_base_.coco_1x_train_cfg}}
+param_scheduler = {{_base_.coco_1x_param_scheduler}}
 optim_wrapper = {{_base_.d2_sgd}}
 auto_scale_lr = dict(enable=False, base_batch_size=16)
-default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval={{_base_.d2_checkpoint_interval}}),
-    logger=dict(log_metric_by_epoch=False),
-)
+default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [
