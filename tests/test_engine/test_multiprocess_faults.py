@@ -2,7 +2,6 @@
 damaged newest checkpoint, a full disk. The run carries on, nothing is lost."""
 
 import glob
-import json
 import os
 import os.path as osp
 import shutil
@@ -13,9 +12,8 @@ import sys
 import time
 
 import pytest
-import torch
 from conftest import DEMO_CONFIG, REPO
-from test_exact_resume import assert_close
+from test_exact_resume import assert_close, load, scalars
 
 from mmpixpro.engine.resume_checkpoint import checkpoint_problem
 
@@ -58,21 +56,6 @@ def run(work_dir, epochs, *extra, check=True, **env):
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
-
-
-def scalars(work_dir):
-    """Per-iteration records of every run of work_dir, later runs winning."""
-    records = {}
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        for line in open(path):
-            record = json.loads(line)
-            if 'loss' in record:
-                records[record['iter']] = record
-    return records
-
-
-def load(path):
-    return torch.load(path, weights_only=True)
 
 
 def run_logs(work_dir) -> str:
