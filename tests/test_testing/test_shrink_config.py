@@ -7,6 +7,7 @@ import os.path as osp
 import pytest
 from conftest import PHOTOS, REPO
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 from mmpixpro.registry import MODELS
 from mmpixpro.testing import shrink_config, small_benchmark_config, tiny_config
@@ -95,7 +96,8 @@ def test_another_depth_for_the_speed_tool(path, depth):
     cfg = shrink_config(Config.fromfile(path), depth, sync_bn=False)
     names = {p[-1] for p in changed(Config.fromfile(path), cfg)}
     assert names <= {'depth', 'in_channels', 'type'}
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpixpro'):  # whatever ran before
+        model = MODELS.build(cfg.model)
     assert model.backbone.depth == depth
     kinds = {type(m).__name__ for m in model.modules()}
     assert 'SyncBatchNorm' not in kinds and 'BatchNorm2d' in kinds
