@@ -2,20 +2,29 @@
 # Both install the pinned stack into .venv/ first when it is missing.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# `make install WHEELHOUSE=DIR`: a node without internet, with its own torch,
+# installs from DIR (tools/misc/make_wheelhouse.sh), nothing downloaded.
+WHEELHOUSE ?=
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint docs clean
 
 install:
-	@VENV=$(abspath $(VENV)) bash tools/install.sh
+	@VENV=$(abspath $(VENV)) $(if $(WHEELHOUSE),WHEELHOUSE=$(abspath $(WHEELHOUSE))) \
+		bash tools/install.sh
 
 demo: install
 	$(PY) tools/demo.py
 
 lint: install
-	$(PY) -m ruff check mmpixpro tools tests configs setup.py
+	$(PY) -m ruff check mmpixpro tools tests configs setup.py .dev_scripts
 
 test: lint
 	$(PY) -m pytest tests
+
+# The documentation (docs/en, Sphinx + MyST) into build/docs/html; warnings
+# are errors, as in tests/test_docs.py.
+docs: install
+	$(PY) -m sphinx -W --keep-going -b html docs/en build/docs/html
 
 clean:
 	rm -rf $(VENV) work_dirs .pytest_cache .ruff_cache *.egg-info

@@ -2,10 +2,11 @@
 
 Installs as an OpenMMLab package (as mmpretrain / mmdet do): dependencies are
 the ranges of ``requirements/runtime.txt`` (extras: ``optional``, ``tests``,
-``mim``, ``all``), and the configs, tools and model index travel inside the
-package as ``mmpixpro/.mim/`` (symbolic links to ``configs/``, ``tools/`` and
-``model-index.yml`` in the repository, copied into wheels and sdists), where
-``mim`` and mmengine's ``mmpixpro::`` config prefix look for them.
+``mim``, ``docs``, ``all``), and the configs, tools and model index travel
+inside the package as ``mmpixpro/.mim/`` (symbolic links to ``configs/``,
+``tools/`` and ``model-index.yml`` in the repository, copied into wheels and
+sdists), where ``mim`` and mmengine's ``mmpixpro::`` config prefix look for
+them.
 """
 
 import os.path as osp
@@ -54,6 +55,7 @@ extras = {
     'optional': parse_requirements('optional.txt'),
     'tests': parse_requirements('tests.txt'),
     'mim': parse_requirements('mminstall.txt'),
+    'docs': parse_requirements('docs.txt'),
 }
 extras['all'] = sorted(set(sum(extras.values(), parse_requirements('runtime.txt'))))
 

@@ -5,12 +5,26 @@ Every class of this package is registered here and found lazily through
 in its parents (mmpretrain, then mmengine). Classes of other OpenMMLab projects
 are reached with an explicit scope prefix, e.g. ``type='mmdet.FPN'`` or
 ``type='mmpretrain.ResNet'``.
+
+Every registry that mmpretrain defines has an ``mmpixpro`` child here, and so
+has every mmengine registry that mmengine builds from without an mmpretrain
+child (functions, inferencers, strategies): with ``default_scope='mmpixpro'``
+mmengine looks for a registry of that scope in the tree of whatever it builds
+(a weight initializer in ``init_weights``, a batch augment in mmpretrain's
+data preprocessor) and warns "Failed to search registry with scope mmpixpro"
+when there is none.
 """
 
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import Registry
+from mmpretrain.registry import BATCH_AUGMENTS as MMPRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
+from mmpretrain.registry import EVALUATORS as MMPRETRAIN_EVALUATORS
 from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
+from mmpretrain.registry import LOG_PROCESSORS as MMPRETRAIN_LOG_PROCESSORS
 from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
 from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
 from mmpretrain.registry import MODEL_WRAPPERS as MMPRETRAIN_MODEL_WRAPPERS
@@ -21,14 +35,22 @@ from mmpretrain.registry import (
 from mmpretrain.registry import OPTIM_WRAPPERS as MMPRETRAIN_OPTIM_WRAPPERS
 from mmpretrain.registry import OPTIMIZERS as MMPRETRAIN_OPTIMIZERS
 from mmpretrain.registry import PARAM_SCHEDULERS as MMPRETRAIN_PARAM_SCHEDULERS
+from mmpretrain.registry import RUNNER_CONSTRUCTORS as MMPRETRAIN_RUNNER_CONSTRUCTORS
 from mmpretrain.registry import RUNNERS as MMPRETRAIN_RUNNERS
+from mmpretrain.registry import TASK_UTILS as MMPRETRAIN_TASK_UTILS
+from mmpretrain.registry import TOKENIZER as MMPRETRAIN_TOKENIZER
 from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
 from mmpretrain.registry import VISBACKENDS as MMPRETRAIN_VISBACKENDS
 from mmpretrain.registry import VISUALIZERS as MMPRETRAIN_VISUALIZERS
+from mmpretrain.registry import WEIGHT_INITIALIZERS as MMPRETRAIN_WEIGHT_INITIALIZERS
 
 RUNNERS = Registry('runner', parent=MMPRETRAIN_RUNNERS, locations=['mmpixpro.engine'])
+RUNNER_CONSTRUCTORS = Registry(
+    'runner constructor', parent=MMPRETRAIN_RUNNER_CONSTRUCTORS
+)
 LOOPS = Registry('loop', parent=MMPRETRAIN_LOOPS, locations=['mmpixpro.engine'])
 HOOKS = Registry('hook', parent=MMPRETRAIN_HOOKS, locations=['mmpixpro.engine'])
+LOG_PROCESSORS = Registry('log processor', parent=MMPRETRAIN_LOG_PROCESSORS)
 DATASETS = Registry(
     'dataset', parent=MMPRETRAIN_DATASETS, locations=['mmpixpro.datasets']
 )
@@ -40,12 +62,19 @@ DATA_SAMPLERS = Registry(
 TRANSFORMS = Registry(
     'transform', parent=MMPRETRAIN_TRANSFORMS, locations=['mmpixpro.datasets']
 )
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['mmpixpro.models'])
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMPRETRAIN_MODEL_WRAPPERS,
     locations=['mmpixpro.engine'],
 )
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS
+)
+BATCH_AUGMENTS = Registry('batch augment', parent=MMPRETRAIN_BATCH_AUGMENTS)
+TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS)
+TOKENIZER = Registry('tokenizer', parent=MMPRETRAIN_TOKENIZER)
 OPTIMIZERS = Registry(
     'optimizer', parent=MMPRETRAIN_OPTIMIZERS, locations=['mmpixpro.engine']
 )
@@ -65,9 +94,12 @@ PARAM_SCHEDULERS = Registry(
     locations=['mmpixpro.engine'],
 )
 METRICS = Registry('metric', parent=MMPRETRAIN_METRICS, locations=['mmpixpro.engine'])
+EVALUATORS = Registry('evaluator', parent=MMPRETRAIN_EVALUATORS)
 VISBACKENDS = Registry(
     'vis_backend', parent=MMPRETRAIN_VISBACKENDS, locations=['mmpixpro.engine']
 )
 VISUALIZERS = Registry(
     'visualizer', parent=MMPRETRAIN_VISUALIZERS, locations=['mmpixpro.engine']
 )
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES)

@@ -26,6 +26,24 @@ def _register():
     register_all_modules(init_default_scope=True)
 
 
+@pytest.fixture(autouse=True)
+def _restore_scope_and_message_hub():
+    """Every test ends with the default scopes and message hubs it started
+    with (the current one is the newest instance): a Runner, or
+    ``DefaultScope.overwrite_default_scope``, makes its own current for the
+    whole process, and a later test would build from an mmdet scope or read
+    another run's ``max_iters``."""
+    from collections import OrderedDict
+
+    from mmengine.logging import MessageHub
+    from mmengine.registry import DefaultScope
+
+    saved = {cls: OrderedDict(cls._instance_dict) for cls in (DefaultScope, MessageHub)}
+    yield
+    for cls, instances in saved.items():
+        cls._instance_dict = instances
+
+
 @pytest.fixture
 def photos_dir():
     return PHOTOS

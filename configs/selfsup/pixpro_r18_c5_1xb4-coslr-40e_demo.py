@@ -19,6 +19,7 @@ train_dataloader = dict(
 
 max_epochs = 40
 optim_wrapper = dict(optimizer=dict(lr=1.0))
+auto_scale_lr = dict(base_batch_size=4)  # the lr above is set for batch 4
 param_scheduler = [
     dict(
         type='LinearLR',

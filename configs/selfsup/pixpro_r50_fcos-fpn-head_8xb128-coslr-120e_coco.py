@@ -1,5 +1,5 @@
-# Continue FPN + FCOS-head PixPro pre-training on unlabelled COCO images for
-# 120 epochs, from an ImageNet-stage checkpoint of
+# Continue FPN + FCOS-head PixPro pre-training on the COCO train2017 images
+# (labels ignored) for 120 epochs, from an ImageNet-stage checkpoint of
 # pixpro_r50_fcos-fpn-head_8xb128-coslr-100e_in1k.py, e.g.
 #   tools/dist_train.sh THIS_CONFIG 8 --cfg-options load_from=work_dirs/\
 #       pixpro_r50_fcos-fpn-head_8xb128-coslr-100e_in1k/epoch_100.pth

@@ -1,5 +1,5 @@
-"""Measurements of PixPro models: FLOPs, a linear probe of dense features;
-speed and memory in :mod:`.speed` (imported on its own)."""
+"""Measurements of PixPro models: FLOPs, a linear probe of dense features.
+(The speed and memory harness is development tooling: .dev_scripts/.)"""
 
 from .dense_probe import dense_probe, format_table
 from .flops import FlopReport, OnlinePass, format_report, pixpro_flops

@@ -12,14 +12,19 @@ Metrics, on val: ``mIoU`` averages the IoU of the classes present in the val
 labels; ``aAcc`` is pixel accuracy. Both are computed at the input
 resolution (logits bilinearly upsampled from the feature map), and again at
 the feature resolution (``*_feat``).
+
+With ``progress=True`` mmengine's progress bar follows the two long loops:
+reading the images, and extracting each model's features.
 """
 
 import os.path as osp
+import sys
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
 from mmpixpro.apis import dense_features, init_model, preprocess, selected_levels
@@ -36,15 +41,55 @@ from .probe_data import (
 RANDOM_NAME = 'random init'
 
 
+class _Progress:
+    """mmengine's :class:`ProgressBar` over ``total`` items, or nothing."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = ProgressBar(total, file=sys.stdout) if enabled and total else None
+
+    def advance(self, count: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+            if self.bar.completed == self.bar.task_num:
+                self.bar.file.write('\n')
+
+
+def read_split(
+    pairs: Sequence[Tuple[str, str]],
+    size: Tuple[int, int],
+    num_classes: int,
+    progress: bool = False,
+) -> Tuple[List[np.ndarray], Tensor]:
+    """:func:`~.probe_data.load_split` image by image, with a progress bar."""
+    bar = _Progress(len(pairs), progress)
+    images: List[np.ndarray] = []
+    labels: List[Tensor] = []
+    for pair in pairs:
+        img, label = load_split([pair], size, num_classes)
+        images += img
+        labels.append(label)
+        bar.advance()
+    if not labels:
+        return images, torch.zeros((0, *size), dtype=torch.int64)
+    return images, torch.cat(labels)
+
+
 @torch.no_grad()
 def extract(
-    model: nn.Module, images: Sequence[np.ndarray], level: str, batch_size: int
+    model: nn.Module,
+    images: Sequence[np.ndarray],
+    level: str,
+    batch_size: int,
+    progress: bool = False,
 ) -> Tensor:
     """Frozen features of ``level`` for ``images``: ``[N, C, h, w]`` on CPU."""
+    bar = _Progress(len(images), progress)
     out = []
     for start in range(0, len(images), batch_size):
-        inputs = preprocess(model, images[start : start + batch_size])
+        batch = images[start : start + batch_size]
+        inputs = preprocess(model, batch)
         out.append(dense_features(model, inputs)[level].float().cpu())
+        bar.advance(len(batch))
     return torch.cat(out)
 
 
@@ -81,6 +126,7 @@ def dense_probe(
     seed: int = 0,
     device: str = 'cpu',
     log: Optional[Callable[[str], None]] = None,
+    progress: bool = False,
 ) -> dict:
     """Probe every checkpoint (and the random initialisation).
 
@@ -98,6 +144,8 @@ def dense_probe(
         device: Torch device.
         log: Called with the progress lines and, at the end, the table; None:
             silent.
+        progress: Show mmengine's progress bar (on stdout) while the images
+            are read and while each model's features are extracted.
 
     Returns:
         dict with ``level``, ``size``, ``feature_size``, ``classes`` (the
@@ -125,7 +173,10 @@ def dense_probe(
     names = cityscapes_classes()
     num_classes = len(names)
     size = tuple(size)
-    data = {s: load_split(p, size, num_classes) for s, p in splits.items()}
+    data = {}
+    for split, pairs in splits.items():
+        say(f'reading {len(pairs)} {split} images')
+        data[split] = read_split(pairs, size, num_classes, progress)
     present = present_classes(data['val'][1], num_classes)
     if not present:
         raise ValueError(f'the val labels under {data_root!r} are all ignored')
@@ -145,7 +196,10 @@ def dense_probe(
         model = init_model(config, ckpt, [level] if level else None, seed, device)
         level = level or selected_levels(model)[0]
         model.requires_grad_(False)
-        feats = {s: extract(model, d[0], level, batch_size) for s, d in data.items()}
+        feats = {
+            s: extract(model, d[0], level, batch_size, progress)
+            for s, d in data.items()
+        }
         del model
         train, val = standardise(feats.pop('train'), feats.pop('val'))
         feat_size = tuple(train.shape[2:])

@@ -18,15 +18,21 @@ A detectron2 ``.pkl`` is a plain pickle ``{'model': {name: numpy array},
 detectron2 matches the names by suffix (``backbone.bottom_up.res2...`` in an
 FPN model, ``roi_heads.res5...`` in a C4 one).
 
-:func:`export_backbone` writes either file from one of our checkpoints.
+:func:`export_backbone` writes either file from one of our checkpoints;
+the output is checked before the work (not the input, not an existing file
+unless ``overwrite``) and written atomically (mmpixpro.utils.atomic_file).
 """
 
+import os.path as osp
 import pickle
 import re
+import sys
 from collections import OrderedDict
-from typing import Dict, Tuple
+from typing import Callable, Dict, Iterable, Optional, Tuple
 
 import torch
+
+from mmpixpro.utils.atomic_file import atomic_open, check_output, output_folder
 
 from .transfer import load_state_dict_file
 
@@ -70,11 +76,25 @@ def torchvision_arch(tensors: Dict[str, torch.Tensor]) -> str:
     )
 
 
-def to_torchvision(tensors: Dict[str, torch.Tensor]) -> Tuple[str, 'OrderedDict']:
+def tracked(items: Dict[str, torch.Tensor], progress: bool) -> Iterable:
+    """``items.items()``, with mmengine's progress bar on stderr if
+    ``progress``."""
+    if not progress:
+        return items.items()
+    from mmengine.utils import track_iter_progress
+
+    return track_iter_progress(list(items.items()), file=sys.stderr)
+
+
+def to_torchvision(
+    tensors: Dict[str, torch.Tensor], progress: bool = False
+) -> Tuple[str, 'OrderedDict']:
     """``(arch, state dict)``: the names are already torchvision's; the
     tensors are copied contiguous (a ``channels_last`` run's layout)."""
     arch = torchvision_arch(tensors)
-    return arch, OrderedDict((k, v.contiguous().clone()) for k, v in tensors.items())
+    return arch, OrderedDict(
+        (k, v.contiguous().clone()) for k, v in tracked(tensors, progress)
+    )
 
 
 def detectron2_name(name: str) -> str:
@@ -88,12 +108,14 @@ def detectron2_name(name: str) -> str:
     return name
 
 
-def to_detectron2(tensors: Dict[str, torch.Tensor], author: str = 'mmpixpro') -> dict:
+def to_detectron2(
+    tensors: Dict[str, torch.Tensor], author: str = 'mmpixpro', progress: bool = False
+) -> dict:
     """The detectron2 ``.pkl`` content for these (torchvision-named) tensors."""
     torchvision_arch(tensors)  # refuse anything but a ResNet
     model = OrderedDict(
         (detectron2_name(k), v.detach().cpu().contiguous().numpy())
-        for k, v in tensors.items()
+        for k, v in tracked(tensors, progress)
     )
     return {'model': model, '__author__': author, 'matching_heuristics': True}
 
@@ -108,33 +130,60 @@ def check_torchvision(arch: str, state: dict) -> None:
 
 
 def export_backbone(
-    src: str, dst: str, to: str, target: bool = False
+    src: str,
+    dst: str,
+    to: str,
+    target: bool = False,
+    overwrite: bool = False,
+    log: Optional[Callable[[str], None]] = None,
 ) -> Tuple[dict, str]:
     """Write the backbone of checkpoint ``src`` for another library.
 
     Args:
         src: One of our checkpoints.
-        dst: Output file.
+        dst: Output file: never ``src``; an existing one only with
+            ``overwrite``; its folder is created first; written atomically.
         to: ``'torchvision'``: a plain state dict (``torch.save``), checked
             by loading it strictly into torchvision's ResNet whose ``fc`` is
             ``nn.Identity()`` (the classifier is not pre-trained, not
             written); ``'detectron2'``: the pickle of :func:`to_detectron2`.
         target: Export the momentum backbone
             (``target_net.module.backbone``) instead.
+        overwrite: Replace an existing ``dst``.
+        log: Called with a line per stage, and a progress bar is drawn on
+            stderr (a tool's output); None: silent.
 
     Returns:
         What was written, and a line that says so.
+
+    Raises:
+        FileExistsError: ``dst`` is ``src``, or exists without ``overwrite``.
+        OSError: ``dst``'s folder cannot be created (before any work).
     """
-    prefix = 'target_net.module.backbone.' if target else 'backbone.'
-    tensors = backbone_state_dict(load_state_dict_file(src), prefix)
-    if to == 'torchvision':
-        arch, state = to_torchvision(tensors)
-        check_torchvision(arch, state)
-        torch.save(state, dst)
-        return state, f'{len(state)} tensors of {prefix}* -> {dst} (torchvision {arch})'
-    if to != 'detectron2':
+    if to not in ('torchvision', 'detectron2'):
         raise ValueError(f"to is 'torchvision' or 'detectron2', got {to!r}")
-    d2 = to_detectron2(tensors)
-    with open(dst, 'wb') as f:
-        pickle.dump(d2, f)
-    return d2, f'{len(d2["model"])} tensors of {prefix}* -> {dst} (detectron2 names)'
+    check_output(dst, [src], overwrite)
+    say = log or (lambda line: None)
+    prefix = 'target_net.module.backbone.' if target else 'backbone.'
+    with output_folder(dst):
+        if osp.isfile(src):
+            say(f'reading {src} ({osp.getsize(src) / 2**20:.1f} MiB)')
+        tensors = backbone_state_dict(load_state_dict_file(src), prefix)
+        say(f'converting {len(tensors)} tensors of {prefix}*')
+        if to == 'torchvision':
+            arch, out = to_torchvision(tensors, progress=log is not None)
+            say(f'checking: a strict load into torchvision {arch}')
+            check_torchvision(arch, out)
+            done = f'{len(out)} tensors of {prefix}* -> {dst} (torchvision {arch})'
+        else:
+            out = to_detectron2(tensors, progress=log is not None)
+            done = (
+                f'{len(out["model"])} tensors of {prefix}* -> {dst} (detectron2 names)'
+            )
+        say(f'writing {dst}')
+        with atomic_open(dst, 'wb', overwrite=overwrite) as f:
+            if to == 'torchvision':
+                torch.save(out, f)
+            else:
+                pickle.dump(out, f)
+    return out, done

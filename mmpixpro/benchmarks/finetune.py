@@ -4,7 +4,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from .transfer import find_hook_cfg, load_state_dict_file
+from .backbone_depth import depth_mismatch
+from .transfer import TransferError, find_hook_cfg, load_state_dict_file
 
 
 def finetune_config(config: str, checkpoint: str) -> Config:
@@ -35,3 +36,22 @@ def finetune_config(config: str, checkpoint: str) -> Config:
         )
     hook.checkpoint = osp.abspath(checkpoint)
     return cfg
+
+
+def check_backbone_depth(cfg: Config) -> None:
+    """Stop when the transfer hook's checkpoint holds a ResNet of another
+    depth than ``cfg``'s backbone (with the ``--cfg-options`` already
+    merged), naming both depths and the overrides that fit it; the hook
+    checks the same against the built model.
+
+    Raises:
+        TransferError: The depths differ.
+    """
+    hook = find_hook_cfg(cfg)
+    if hook is None or not hook.get('checkpoint'):
+        return
+    state = load_state_dict_file(hook.checkpoint)
+    depth = cfg.model.get('backbone', {}).get('depth')
+    problem = depth_mismatch(hook.checkpoint, state, depth, cfg.model)
+    if problem is not None:
+        raise TransferError(problem)

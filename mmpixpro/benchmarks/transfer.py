@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
+from mmpixpro.utils.checkpoint import load_error_reason
+
 
 class TransferError(RuntimeError):
     """The checkpoint cannot initialise the downstream model as configured."""
@@ -22,16 +24,20 @@ class TransferError(RuntimeError):
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
     """The tensors of a checkpoint file (mmengine's ``state_dict`` or flat).
 
-    Loaded with ``weights_only=True``.
+    Loaded with ``weights_only=True``; a file in torch's zip format is
+    memory-mapped, so that reading its names (which checkpoint is it?) does
+    not read its tensors.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'pre-trained checkpoint {path!r} not found')
     import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
 
+    with open(path, 'rb') as f:
+        zipped = f.read(4) == b'PK\x03\x04'  # torch >= 1.6 format
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        ckpt = torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
     except Exception as e:  # corrupt file, or a pickled payload
-        raise TransferError(f'cannot load {path!r} safely: {e}') from e
+        raise TransferError(f'cannot load {path!r}: {load_error_reason(e)}') from e
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not all(
         isinstance(v, torch.Tensor) for v in state.values()
@@ -139,6 +145,26 @@ def transfer_weights(
         entry = report.setdefault(module, dict(loaded=[], fresh=[]))
         entry['loaded' if key in updates else 'fresh'].append(key)
     return dict(checkpoint=checkpoint, rules=list(rules), notes=notes, modules=report)
+
+
+def holds_fresh_tensors(
+    state: Dict[str, torch.Tensor],
+    model_keys,
+    rules: Sequence[dict],
+    fresh: Sequence[str] = (),
+) -> bool:
+    """Whether ``state`` is a checkpoint of the downstream model itself (a
+    fine-tuned one) rather than a pre-training one: it holds, by the model's
+    own name, a tensor that ``rules`` leave fresh (outside every rule's model
+    prefix, e.g. ``rpn_head.*``, ``decode_head.*``, ``head.fc.*``, or
+    matching ``fresh``, e.g. ``bbox_head.conv_cls.*``)."""
+    prefixes = tuple(rule['model'] for rule in rules)
+    fresh_re = [re.compile(p) for p in fresh]
+    return any(
+        key in state
+        and (not key.startswith(prefixes) or any(p.search(key) for p in fresh_re))
+        for key in model_keys
+    )
 
 
 def format_report(report: dict) -> str:

@@ -2,13 +2,44 @@
 
 import json
 import os.path as osp
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+from mmengine.runner import BaseLoop
 
-from .transfer import format_report, transfer_weights
+from mmpixpro.utils.checkpoint import drop_code_fields
+
+from .backbone_depth import depth_mismatch, resnet_depth
+from .transfer import (
+    TransferError,
+    format_report,
+    holds_fresh_tensors,
+    load_state_dict_file,
+    transfer_weights,
+)
+
+HOW = (
+    'give the PixPro checkpoint as --cfg-options load_from=PIXPRO.pth (mmdet / '
+    "mmseg / mmpretrain's train.py, mim train) or run "
+    'tools/benchmarks/train.py CONFIG PIXPRO.pth'
+)
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def _pretrained_init(module) -> Optional[str]:
+    """The checkpoint of a ``dict(type='Pretrained', checkpoint=...)``
+    ``init_cfg`` of ``module`` (alone or in a list), if any."""
+    init = getattr(module, 'init_cfg', None)
+    for item in init if isinstance(init, list) else [init]:
+        if isinstance(item, dict) and item.get('type') == 'Pretrained':
+            return item.get('checkpoint')
+    return None
 
 
 # In mmengine's root registry, so that mmdet / mmseg / mmpretrain configs
@@ -17,15 +48,33 @@ from .transfer import format_report, transfer_weights
 class PretrainedTransferHook(Hook):
     """Load PixPro weights after the model's own initialisation.
 
+    The pre-training checkpoint is, whichever is given (two different files
+    stop the run):
+
+    - ``checkpoint`` (``tools/benchmarks/train.py CONFIG CHECKPOINT`` sets it,
+      or ``--cfg-options custom_hooks.0.checkpoint=...``);
+    - the Runner's ``load_from`` (``--cfg-options load_from=...`` of the
+      downstream project's own ``train.py`` or ``mim train``) when it is a
+      pre-training checkpoint: taken here before mmengine would load it
+      non-strictly, so the same rules apply (and mmengine does not list the
+      projector's tensors as unexpected keys). A ``load_from`` that is a
+      model of this config (it holds tensors the rules leave fresh: a
+      fine-tuned checkpoint) is mmengine's: it loads as always and nothing is
+      loaded over it;
+    - the backbone's ``init_cfg=dict(type='Pretrained', checkpoint=...)`` (a
+      config that sets one): cleared, so that ``init_weights`` does not load
+      it non-strictly first.
+
     Runs before the first iteration (after ``init_weights`` and
     ``load_from``), is skipped when the run resumes, logs a report of which
     tensors came from the checkpoint and which start fresh, per module, and
-    writes it to ``{work_dir}/transfer_report.json``. The report is logged
-    again at the end of the run.
+    rank 0 writes it to ``{work_dir}/transfer_report.json``. The report is
+    logged again at the end of the run. A checkpoint whose ResNet depth
+    differs from the model's stops the run before training, naming both
+    depths and the ``--cfg-options`` that fit it.
 
     Args:
-        checkpoint (str, optional): The pre-training checkpoint. Required;
-            ``tools/benchmarks/train.py CONFIG CHECKPOINT`` sets it.
+        checkpoint (str, optional): The pre-training checkpoint.
         rules (Sequence[dict]): See :func:`transfer_weights`.
         fresh (Sequence[str]): Regexes of tensors expected to start fresh.
     """
@@ -44,23 +93,125 @@ class PretrainedTransferHook(Hook):
         self.rules = list(rules)
         self.fresh = list(fresh)
         self.report = None
+        self.source: Optional[str] = None  # chosen in before_run
 
-    def before_train(self, runner) -> None:
-        if runner._resume or runner.iter > 0:
+    # -- which checkpoint -----------------------------------------------------
+    def before_run(self, runner) -> None:
+        self.source, self.report = None, None
+        model = _unwrap(runner.model)
+        training = isinstance(runner._train_loop, BaseLoop)  # not test() / val()
+        load_from = runner._load_from
+        if load_from is not None and not osp.isfile(load_from):
+            return  # a URL: mmengine's to read (and this hook's error, if any)
+        state = load_state_dict_file(load_from) if load_from is not None else None
+        if state is not None and holds_fresh_tensors(
+            state, model.state_dict(), self.rules, self.fresh
+        ):
+            if training:
+                self._model_checkpoint(runner, load_from)
+            return
+        if not training:
+            if state is not None:
+                raise TransferError(
+                    f'load_from {load_from!r} is a pre-training checkpoint, not '
+                    'a model of this config: evaluate a checkpoint written by '
+                    'fine-tuning'
+                )
+            return
+        given = self._given(model, load_from)
+        if not given:
+            return  # before_train stops unless the run resumes
+        if len({osp.abspath(path) for path, _ in given}) > 1:
+            raise TransferError(
+                'two pre-trained checkpoints: '
+                + ', '.join(f'{path!r} ({origin})' for path, origin in given)
+                + '; give one'
+            )
+        self.source, origin = given[0]
+        if state is not None:
+            # Ours now: mmengine would load it non-strictly (or, with
+            # resume=True, resume from it); a resume takes the work dir's.
+            runner._load_from = None
+            if runner._resume:
+                runner.logger.info(
+                    f'load_from {load_from} is a pre-training checkpoint: the '
+                    "run resumes from the work dir's newest checkpoint, or "
+                    'starts from it when there is none'
+                )
+        runner.logger.info(f'Pre-trained checkpoint (from {origin}): {self.source}')
+        if state is None or osp.abspath(load_from) != osp.abspath(self.source):
+            state = load_state_dict_file(self.source)
+        problem = depth_mismatch(
+            self.source,
+            state,
+            resnet_depth(model.state_dict()),
+            runner.cfg.get('model', {}),
+        )
+        if problem is not None:
+            raise TransferError(problem)
+
+    def _model_checkpoint(self, runner, load_from: str) -> None:
+        """``load_from`` is a model of this config: mmengine loads (or
+        resumes from) it, and nothing is loaded over it."""
+        if runner._resume:
             runner.logger.info(
-                'Resumed run: the pre-trained weights are not loaded again'
+                f'Resuming from {load_from}: the pre-trained weights are not '
+                'loaded again'
             )
             return
-        if not self.checkpoint:
-            raise ValueError(
-                'PretrainedTransferHook has no checkpoint: run '
-                'tools/benchmarks/train.py CONFIG CHECKPOINT'
+        other = self.checkpoint or _pretrained_init(
+            getattr(_unwrap(runner.model), 'backbone', None)
+        )
+        if other:
+            raise TransferError(
+                f'load_from {load_from!r} is a model of this config and '
+                f'{other!r} a pre-training checkpoint to load over it: give one'
             )
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        self.report = transfer_weights(model, self.checkpoint, self.rules, self.fresh)
+        runner.logger.info(
+            f'load_from {load_from} is a model of this config: mmengine loads it '
+            'as it is, no pre-trained weights over it'
+        )
+
+    def _given(self, model, load_from: Optional[str]) -> List[Tuple[str, str]]:
+        """The pre-training checkpoints given, with where each came from."""
+        given = []
+        if self.checkpoint:
+            given.append((self.checkpoint, 'the hook'))
+        if load_from is not None:
+            given.append((load_from, 'load_from'))
+        backbone = getattr(model, 'backbone', None)
+        init = _pretrained_init(backbone)
+        if init:
+            given.append((init, "the backbone's init_cfg"))
+            backbone.init_cfg = None  # not loaded twice, nor non-strictly
+        return given
+
+    # -- loading ----------------------------------------------------------------
+    def before_train(self, runner) -> None:
+        if runner._has_loaded or runner.iter > 0:
+            if self.source is not None:  # else a model of this config
+                runner.logger.info(
+                    'Resumed run: the pre-trained weights are not loaded again'
+                )
+            return
+        if self.source is None:
+            raise ValueError(f'PretrainedTransferHook has no checkpoint: {HOW}')
+        model = _unwrap(runner.model)
+        self.report = transfer_weights(model, self.source, self.rules, self.fresh)
         runner.logger.info('\n' + format_report(self.report))
-        with open(osp.join(runner.work_dir, 'transfer_report.json'), 'w') as f:
-            json.dump(self.report, f, indent=1)
+        if is_main_process():  # one file, one writer
+            with open(osp.join(runner.work_dir, 'transfer_report.json'), 'w') as f:
+                json.dump(self.report, f, indent=1)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """A checkpoint is data: mmengine's ``Runner.resume`` (also in mmdet's
+        / mmseg's own train.py ``--resume``) parses ``meta['config']`` as
+        Python right after this hook; it is dropped first."""
+        for key in drop_code_fields(checkpoint):
+            runner.logger.warning(
+                f"meta['{key}'] of the loaded checkpoint ignored: a checkpoint "
+                'is data, and mmengine would run that text as Python'
+            )
 
     def after_run(self, runner) -> None:
         if self.report is not None:

@@ -34,7 +34,8 @@ class ImageFolder(CustomDataset):
     (the parent lets one unreadable file end the run).
 
     Without ``ann_file`` the folder is walked (recursively, links to folders
-    followed, see :func:`list_images`); with it, the images are the lines of
+    followed, hidden files and folders skipped, a link loop refused, see
+    :func:`list_images`); with it, the images are the lines of
     that file, relative to ``data_root`` / ``data_prefix`` (or absolute), and
     nothing is walked or opened at start-up. Either way files are in a
     reproducible order (sorted walk, or the list's order).
@@ -52,12 +53,14 @@ class ImageFolder(CustomDataset):
 
     Unreadable images: when the pipeline returns None for a file (see
     :class:`LoadImageOrSkip`), another image is drawn, and the skipped paths
-    travel with the sample (``data_sample.skipped_images``) to the main
-    process, where ``UnreadableImageHook`` counts, logs and limits them.
+    and why each was skipped travel with the sample
+    (``data_sample.skipped_images``, ``data_sample.skipped_reasons``) to the
+    main process, where ``UnreadableImageHook`` counts, logs and limits them.
 
     Raises:
         FileNotFoundError: the folder or the list file does not exist.
-        ValueError: no image in the folder or the list.
+        ValueError: no image in the folder or the list; a link loop in the
+            folder; a list file that is not a regular file.
     """
 
     def __init__(
@@ -110,17 +113,24 @@ class ImageFolder(CustomDataset):
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
             self.full_init()
-        skipped = []
+        skipped, reasons = [], []
         for _ in range(self.max_refetch + 1):
-            data = self.prepare_data(idx)
+            # mmengine's prepare_data, keeping the dict the loader writes
+            # ``unreadable_reason`` into
+            info = self.get_data_info(idx)
+            data = self.pipeline(info)
             if data is not None:
                 sample = data.get('data_samples') if isinstance(data, dict) else None
                 if skipped and hasattr(sample, 'set_metainfo'):
-                    sample.set_metainfo(dict(skipped_images=skipped))
+                    sample.set_metainfo(
+                        dict(skipped_images=skipped, skipped_reasons=reasons)
+                    )
                 return data
-            skipped.append(self.get_data_info(idx)['img_path'])
+            skipped.append(info['img_path'])
+            reasons.append(info.get('unreadable_reason', 'unreadable'))
             idx = self._rand_another()
         raise RuntimeError(
             f'{len(skipped)} images in a row could not be read under '
-            f'{self.img_prefix!r}, e.g. {skipped[:3]}'
+            f'{self.img_prefix!r}, e.g. '
+            + '; '.join(f'{p}: {r}' for p, r in list(zip(skipped, reasons))[:3])
         )

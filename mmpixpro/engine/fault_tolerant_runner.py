@@ -2,19 +2,30 @@
 torchrun restarts it after a failure."""
 
 import os
+import os.path as osp
 from typing import Callable, Optional
 
-from mmengine.dist import broadcast_object_list
+from mmengine.dist import broadcast_object_list, master_only
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
 from mmpixpro.registry import RUNNERS
+from mmpixpro.utils.checkpoint import (
+    drop_code_fields,
+    load_error_reason,
+    state_dict_mismatches,
+)
 
+from .atomic_backend import AtomicLocalBackend
 from .resume_checkpoint import (
     checkpoint_problem,
     ensure_room_for,
     newest_loadable_checkpoint,
     remove_stale_temp_files,
 )
+from .run_failure import record_failure, repeating_failure, stop_if_failed_before
+from .work_dir_lock import WorkDirLock
 
 
 def restart_count() -> int:
@@ -25,6 +36,18 @@ def restart_count() -> int:
 def max_restarts() -> int:
     """How often torchrun may restart this worker (``--max-restarts``)."""
     return int(os.environ.get('TORCHELASTIC_MAX_RESTARTS', '0') or 0)
+
+
+def launch_rank(launcher: str) -> int:
+    """This process's global rank as its launcher set it, before the process
+    group exists (torchrun: ``RANK``; slurm: ``SLURM_PROCID``; mpi:
+    ``OMPI_COMM_WORLD_RANK``); 0 without a launcher."""
+    if launcher == 'none':
+        return 0
+    for name in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        if os.environ.get(name, '').isdigit():
+            return int(os.environ[name])
+    return 0
 
 
 @RUNNERS.register_module()
@@ -47,12 +70,75 @@ class FaultTolerantRunner(Runner):
     Rank 0 decides and broadcasts, so every rank resumes from the same file.
     Before resuming, rank 0 removes temporary files that interrupted atomic
     writes left, and stops if the next checkpoint would not fit on the disk.
+
+    Also:
+
+    - One run per work dir: rank 0 holds the work dir's lock
+      (:class:`WorkDirLock`) from before anything is written there; a second
+      run on it stops at once naming the holder.
+    - A checkpoint is data: ``meta['config']``, which mmengine's ``resume``
+      would execute as Python, is dropped with a warning; a file that does
+      not load is one line naming it and why.
+    - ``load_from`` must fit the model (same tensor names and shapes) unless
+      the config sets ``load_from_strict = False``: a checkpoint of another
+      architecture stops the run listing what does not fit.
+    - The config is dumped into the work dir (atomically) once the run has
+      loaded what it starts from: a start that fails leaves the last run's
+      dump as it was.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        work_dir = kwargs['work_dir'] if 'work_dir' in kwargs else args[1]
+        cfg = kwargs.get('cfg') or {}
+        self._strict_load = bool(cfg.get('load_from_strict', True))
+        self._work_dir_lock = WorkDirLock(osp.abspath(work_dir))
+        if launch_rank(kwargs.get('launcher', 'none')) == 0:
+            self._work_dir_lock.acquire()
+        self._config_dump_due, self._built = False, False
+        super().__init__(*args, **kwargs)
+        self._built = True
+        if self._work_dir_lock.held:
+            self.logger.info(f'work dir held by this run: {self._work_dir_lock.path}')
+        elif not self._work_dir_lock.supported and self.rank == 0:
+            self.logger.warning(
+                f'{self.work_dir} offers no file locks: nothing stops a second '
+                'run from writing there at the same time'
+            )
+
+    def train(self):
+        """mmengine's ``train``; a failure that a restart would only repeat
+        (:func:`~.run_failure.repeating_failure`) is recorded in the work dir
+        first, so that workers torchrun restarts stop at once. The work
+        dir's lock is given up when training ends, however it ends."""
+        try:
+            return super().train()
+        except Exception as error:
+            failure = repeating_failure(error)
+            if failure is not None:
+                self._record_failure(failure)
+            raise
+        finally:
+            self._work_dir_lock.release()
+
+    def _record_failure(self, failure: BaseException) -> None:
+        try:
+            done = getattr(self._train_loop, 'iter', 0)  # a dict before train()
+            path = record_failure(self.work_dir, failure, done)
+        except OSError as e:  # e.g. the disk is full
+            self.logger.error(f'could not record the failure in {self.work_dir}: {e}')
+            return
+        self.logger.error(
+            f'failure recorded in {path}: workers that torchrun restarts stop '
+            'at once; a fresh start (e.g. --resume after fixing it) removes it'
+        )
 
     def load_or_resume(self) -> None:
         if self._has_loaded:
-            return None
+            return self._dump_config_when_due()
         restarts = restart_count()
+        self._on_rank0(
+            lambda: stop_if_failed_before(self.work_dir, restarts, self.logger.info)
+        )
         if max_restarts() > 0:
             self.logger.info(
                 f'torchrun restarts failed workers ({restarts} of {max_restarts()} '
@@ -67,12 +153,74 @@ class FaultTolerantRunner(Runner):
                 self._resume = False  # nothing to resume: start from scratch
         elif self._resume:
             self._on_rank0(lambda: self._check_requested(self._load_from))
-        return super().load_or_resume()
+        super().load_or_resume()
+        self._dump_config_when_due()
+
+    def _dump_config_when_due(self) -> None:
+        if self._config_dump_due:
+            self._config_dump_due = False
+            self.dump_config()
+
+    @master_only
+    def dump_config(self) -> None:
+        """Dump the config into the work dir atomically, and only once the
+        run has loaded what it starts from (mmengine dumps it while the
+        Runner is built, before a failed start would show)."""
+        if not self._built:  # called by Runner.__init__: dumped by load_or_resume
+            self._config_dump_due = True
+            return
+        name = osp.basename(self.cfg.filename or f'{self.timestamp}.py')
+        AtomicLocalBackend().put_text(self.cfg.dump(), osp.join(self.work_dir, name))
+
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location='cpu',
+        strict: bool = False,
+        revise_keys: list = [(r'^module.', '')],  # noqa: B006 - mmengine's default
+    ):
+        """mmengine's ``load_checkpoint`` with a one-line error for a file
+        that does not load, ``meta['config']`` dropped before ``resume`` could
+        execute it, and ``load_from`` checked against the model (see the
+        class docstring)."""
+        try:
+            checkpoint = _load_checkpoint(filename, map_location=map_location)
+        except Exception as e:  # noqa: BLE001 - one line naming the file
+            raise RuntimeError(f'cannot load {filename}: {load_error_reason(e)}') from e
+        for key in drop_code_fields(checkpoint):
+            self.logger.warning(
+                f"{filename}: meta['{key}'] ignored: a checkpoint is data, and "
+                'mmengine would run that text as Python'
+            )
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        if not self._resume and self._strict_load:
+            self._check_fits(filename, model, checkpoint, revise_keys)
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys
+        )
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    @staticmethod
+    def _check_fits(filename, model, checkpoint, revise_keys) -> None:
+        """Raise on every rank when ``load_from`` does not fit ``model``."""
+        problems = state_dict_mismatches(model, checkpoint, revise_keys)
+        if problems:
+            raise RuntimeError(
+                f'load_from {filename} does not fit the model of this config '
+                f'({problems}): a checkpoint of another architecture or depth? '
+                'Use a config of the same model, or set load_from_strict = '
+                'False (--cfg-options load_from_strict=False) to load only '
+                'the tensors that fit'
+            )
 
     def _newest(self, restarts: int) -> Optional[str]:
         """Rank 0: the checkpoint to resume from, or ``None``."""
-        for path in remove_stale_temp_files(self.work_dir):
-            self.logger.info(f'removed {path}, left by an interrupted write')
+        if self._work_dir_lock.held:  # no other run writes here
+            for path in remove_stale_temp_files(self.work_dir):
+                self.logger.info(f'removed {path}, left by an interrupted write')
         why = f'restart {restarts} by torchrun' if restarts > 0 else 'resume'
         path = newest_loadable_checkpoint(self.work_dir, warn=self.logger.warning)
         if path is None:

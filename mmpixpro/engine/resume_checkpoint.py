@@ -3,7 +3,15 @@
 mmengine resumes from the file that ``last_checkpoint`` names and fails when
 that file is damaged (truncated by a full shared file system, zero bytes, not
 a checkpoint). Here every ``epoch_N.pth`` / ``iter_N.pth`` of the work dir is
-a candidate, newest first; damaged ones are reported and skipped.
+a candidate; damaged ones are reported and skipped.
+
+Newest means the latest step of training, not the latest modification time
+(``cp -r``, ``rsync`` without times or a ``touch`` change those): the file
+that ``last_checkpoint`` names first (the run saved it last), then the others
+by their epoch / iteration, highest first. A candidate is checked without
+reading its tensors (the file is memory-mapped), so choosing costs little
+however many and however large the candidates are; the chosen file is then
+read once, by the Runner.
 """
 
 import errno
@@ -11,9 +19,11 @@ import os
 import os.path as osp
 import re
 import shutil
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
 import torch
+
+from mmpixpro.utils.checkpoint import load_error_reason
 
 from .atomic_backend import format_bytes, is_temp_file
 
@@ -21,22 +31,25 @@ CHECKPOINT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
 
 
 def last_checkpoint_target(work_dir: str) -> Optional[str]:
-    """The path written in ``work_dir/last_checkpoint``, if any."""
+    """The path written in ``work_dir/last_checkpoint``, if any (a damaged
+    ``last_checkpoint`` names no existing file and is then only ignored)."""
     try:
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        with open(osp.join(work_dir, 'last_checkpoint'), errors='replace') as f:
             return f.read().strip() or None
     except OSError:
         return None
 
 
+def checkpoint_step(path: str) -> int:
+    """N of ``epoch_N.pth`` / ``iter_N.pth``; -1 for other names."""
+    match = CHECKPOINT_NAME.match(osp.basename(path))
+    return int(match.group(1)) if match else -1
+
+
 def checkpoint_candidates(work_dir: str) -> List[str]:
     """``epoch_N.pth`` / ``iter_N.pth`` files of ``work_dir`` (and of the
-    folder ``last_checkpoint`` points to), newest first.
-
-    Newest is the latest modification time (a work dir reused by an earlier,
-    longer run keeps older files with higher numbers); ties go to the file
-    that ``last_checkpoint`` names, then to the higher number.
-    """
+    folder ``last_checkpoint`` points to), newest first: the file named by
+    ``last_checkpoint``, then by N, highest first."""
     last = last_checkpoint_target(work_dir)
     folders = {osp.abspath(work_dir)}
     if last is not None:
@@ -49,35 +62,48 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
                 for name in os.listdir(folder)
                 if CHECKPOINT_NAME.match(name)
             )
-    if last is not None and osp.exists(last):
-        paths.add(osp.abspath(last))
+    last = osp.abspath(last) if last is not None and osp.isfile(last) else None
+    if last is not None:
+        paths.add(last)
+    return sorted(paths, key=lambda p: (p == last, checkpoint_step(p)), reverse=True)
 
-    def newness(path: str) -> Tuple[int, bool, int]:
-        match = CHECKPOINT_NAME.match(osp.basename(path))
-        step = int(match.group(1)) if match else -1
-        is_last = last is not None and osp.abspath(last) == path
-        return os.stat(path).st_mtime_ns, is_last, step
 
-    return sorted(paths, key=newness, reverse=True)
+def peek_checkpoint(path: str) -> dict:
+    """The checkpoint at ``path`` with its tensors memory-mapped, not read
+    (files of torch's zip format; others are read whole). Raises what
+    ``torch.load(weights_only=True)`` raises."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    except RuntimeError as e:
+        if 'mmap can only be used' not in str(e):
+            raise
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def checkpoint_problem(path: str) -> Optional[str]:
-    """Why ``path`` cannot be resumed from, or ``None`` if it loads.
+    """Why ``path`` cannot be resumed from, or ``None`` if it can.
 
-    The file is loaded the way the Runner loads it (``weights_only=True``,
-    on the CPU) and must hold ``meta`` and ``state_dict``.
+    The file must load the way the Runner loads it (``weights_only=True``)
+    and be a Runner's training checkpoint: ``state_dict`` and a ``meta``
+    with the ``epoch`` and ``iter`` to continue from.
     """
     if not osp.isfile(path):
         return 'no such file'
     if osp.getsize(path) == 0:
         return 'empty (0 bytes)'
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        ckpt = peek_checkpoint(path)
     except Exception as e:  # noqa: BLE001 - any load failure disqualifies it
-        first_line = (str(e).strip().splitlines() or [''])[0][:300]
-        return f'does not load ({type(e).__name__}: {first_line})'
+        return f'does not load ({type(e).__name__}: {load_error_reason(e)})'
     if not isinstance(ckpt, dict) or not {'meta', 'state_dict'} <= set(ckpt):
         return 'not a training checkpoint (no meta / state_dict)'
+    meta = ckpt['meta']
+    if not isinstance(meta, dict) or not {'epoch', 'iter'} <= set(meta):
+        return (
+            'not a training checkpoint of a Runner (its meta has no epoch / '
+            'iter: a converted or published model?); to start from its '
+            'weights use load_from (--cfg-options load_from=FILE), not --resume'
+        )
     return None
 
 
@@ -107,8 +133,9 @@ def newest_loadable_checkpoint(
 
 def remove_stale_temp_files(folder: str) -> List[str]:
     """Remove what interrupted atomic writes left in ``folder``
-    (``.NAME.*.tmp``); returns the removed paths. Call only while no process
-    writes there (before training starts)."""
+    (``.NAME.*.tmp``); returns the removed paths. Call only while no other
+    process can write there: with the work dir's lock held (its writer is
+    gone), before training starts."""
     if not osp.isdir(folder):
         return []
     removed = []

@@ -14,6 +14,7 @@ statistics functions, which need ``getattr`` to unpickle; allowing
 without them instead (``__setstate__`` restores them from the class).
 """
 
+import re
 from typing import List
 
 import numpy as np
@@ -61,3 +62,69 @@ def allow_checkpoint_types() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(checkpoint_safe_types())
+
+
+# Parts of a checkpoint that mmengine would parse as Python source (and so
+# run): ``Runner.resume`` reads ``meta['config']`` with
+# ``Config.fromstring(..., '.py')`` to compare GPU counts.
+CODE_FIELDS = ('config',)
+
+
+def drop_code_fields(checkpoint: object) -> List[str]:
+    """Remove from ``checkpoint['meta']`` what mmengine would execute; returns
+    the removed keys (``meta['config']``: mmengine and mmpixpro write the
+    run's config as ``meta['cfg']``, which nothing executes)."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict):
+        return []
+    return [key for key in CODE_FIELDS if meta.pop(key, None) is not None]
+
+
+def load_error_reason(error: BaseException) -> str:
+    """One line saying why ``torch.load`` failed, for a person: the blocked
+    global of a refused pickle, an empty or truncated file, ..."""
+    text = str(error)
+    blocked = re.search(r'GLOBAL ([\w.]+)', text)
+    if blocked:
+        return (
+            f'it holds {blocked.group(1)}, which is code, not data: refused '
+            'without running it. Checkpoints written by mmengine / mmpixpro '
+            'hold no such thing; do not load a file you do not trust with '
+            'weights_only=False'
+        )
+    if isinstance(error, EOFError) or 'Ran out of input' in text:
+        return 'the file ends before its data does (empty or truncated)'
+    if 'central directory' in text or 'zip archive' in text:
+        return 'not a complete PyTorch file (truncated or damaged)'
+    if 'invalid load key' in text:
+        return 'not a PyTorch checkpoint (unknown contents)'
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(error).__name__
+
+
+def state_dict_mismatches(model, checkpoint: dict, revise_keys=()) -> str:
+    """What of ``checkpoint`` (or its ``state_dict``) does not fit ``model``:
+    ``''`` when every tensor name and shape matches, else a summary such as
+    ``'3 shapes differ: backbone.conv1.weight (64, 3, 7, 7) != (64, 3, 3, 3)
+    ...; 12 missing: ...; 5 unexpected: ...'`` (a few names of each)."""
+    state = checkpoint.get('state_dict', checkpoint)
+    for pattern, replacement in revise_keys:
+        state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+    own = model.state_dict()
+    shapes = [
+        f'{k} {tuple(state[k].shape)} != {tuple(v.shape)}'
+        for k, v in own.items()
+        if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape
+    ]
+    missing = [k for k in own if k not in state and 'num_batches_tracked' not in k]
+    unexpected = [k for k in state if k not in own]
+    parts = []
+    for what, items in (
+        ('shapes differ', shapes),
+        ('missing', missing),
+        ('unexpected', unexpected),
+    ):
+        if items:
+            more = ', ...' if len(items) > 3 else ''
+            parts.append(f'{len(items)} {what}: {", ".join(items[:3])}{more}')
+    return '; '.join(parts)

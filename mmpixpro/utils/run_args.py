@@ -52,7 +52,9 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.cfg_options is not None:
+        check_option_types(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    check_run_length(cfg)
     cfg.launcher = args.launcher
     cfg.work_dir = work_dir_of(cfg, args)
     if args.amp:
@@ -70,6 +72,55 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         setup_cpu_distributed(cfg)
     return cfg
+
+
+MISSING = object()
+
+
+def config_value(cfg, key: str):
+    """The value at dotted ``key`` (list items by index), or ``MISSING``."""
+    node = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit():
+            node = node[int(part)] if int(part) < len(node) else MISSING
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return MISSING
+        if node is MISSING:
+            return MISSING
+    return node
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_option_types(cfg: Config, options: dict) -> None:
+    """Refuse a ``--cfg-options`` value whose type cannot replace the
+    config's: text for a number or a switch (the run would fail much later,
+    deep inside, without naming the key)."""
+    for key, new in options.items():
+        old = config_value(cfg, key)
+        if old is MISSING or old is None or not isinstance(new, str):
+            continue
+        if is_number(old) or isinstance(old, bool):
+            kind = 'a number' if is_number(old) else 'True or False'
+            raise TypeError(
+                f'--cfg-options {key}={new}: the config has {key}={old!r}; give {kind}'
+            )
+
+
+def check_run_length(cfg: Config) -> None:
+    """Refuse a run that would train nothing (``max_epochs`` / ``max_iters``
+    below 1) and end as if it had succeeded."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_epochs', 'max_iters'):
+        value = train_cfg.get(key)
+        if is_number(value) and value < 1:
+            raise ValueError(
+                f'train_cfg.{key}={value} would train nothing: give at least 1'
+            )
 
 
 def work_dir_of(cfg: Config, args: argparse.Namespace) -> str:

@@ -21,7 +21,7 @@ from mmengine.runner import set_random_seed
 from mmpixpro.datasets.transforms import MultiViewWithCoord
 from mmpixpro.registry import DATASETS
 
-from .view_pairs import PairPicture, draw_view_pairs, level_grid
+from .view_pairs import MAX_LINES, PANEL, PairPicture, draw_view_pairs, level_grid
 
 
 @dataclass
@@ -83,6 +83,8 @@ def browse_dataset(
     threshold: Optional[float] = None,
     indices: Optional[Sequence[int]] = None,
     seed: int = 0,
+    panel: int = PANEL,
+    max_lines: int = MAX_LINES,
 ) -> List[Tuple[str, PairPicture, Sample]]:
     """Write one PNG per image of ``cfg``'s training dataset.
 
@@ -95,6 +97,8 @@ def browse_dataset(
         threshold (float, optional): ``T``; default: the config's.
         indices (Sequence[int], optional): Dataset indices to draw.
         seed (int): Seed of the augmentations. Defaults to 0.
+        panel (int): Height of the view panels in pixels. Defaults to 448.
+        max_lines (int): At most this many pairs drawn. Defaults to 64.
 
     Returns:
         list: ``(png_path, picture, sample)`` per image drawn; unreadable
@@ -118,7 +122,14 @@ def browse_dataset(
         name = osp.splitext(osp.basename(sample.img_path))[0]
         title = f'{name} {level if grid is None else "grid"}: '
         picture = draw_view_pairs(
-            sample.original, sample.views, sample.coords, cells, threshold, title
+            sample.original,
+            sample.views,
+            sample.coords,
+            cells,
+            threshold,
+            title,
+            panel=panel,
+            max_lines=max_lines,
         )
         path = osp.join(out_dir, f'{index:05d}_{name}.png')
         mmcv.imwrite(picture.image[..., ::-1], path)

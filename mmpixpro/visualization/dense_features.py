@@ -3,10 +3,12 @@
 For every image and every selected level two PNG figures are written:
 
 * ``{image}_{level}_pca.png``: the image, then the PCA colours of the feature
-  map of each model (:func:`~.feature_maps.pca_rgb`), upsampled to the image;
+  map of each model (:func:`~.feature_maps.pca_rgb`), upsampled smoothly
+  (bicubic) to the image;
 * ``{image}_{level}_sim.png``: per model a row, per query point a panel: the
   cosine similarity of every cell to the cell holding the point, over the
-  image, with the point marked.
+  image, with the point marked; one colour scale for all panels, its bar on
+  the right.
 
 The random initialisation is the same config built under ``seed`` without a
 checkpoint, so that what pre-training learned can be told from what the
@@ -121,8 +123,10 @@ def draw_dense_features(
                 save_grid([pca_panels(rgb, maps)], out + '_pca.png', title, backend)
             )
             rows, vmin = similarity_panels(rgb, maps, chosen)
-            title += f'  cosine similarity, colours {vmin:.2f}..1 (jet)'
-            files.append(save_grid(rows, out + '_sim.png', title, backend))
+            title += f'  cosine similarity {vmin:.2f}..1 (jet, over the image)'
+            files.append(
+                save_grid(rows, out + '_sim.png', title, backend, scale=(vmin, 1.0))
+            )
         if log is not None:
             height, width = img.shape[:2]
             log(f'[{n}/{len(images)}] {path} ({width}x{height}): {", ".join(levels)}')

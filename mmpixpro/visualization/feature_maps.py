@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .colour_bar import heat_colours
 from .figure import Panel
 
 Point = Tuple[float, float]
@@ -105,22 +106,14 @@ def default_points(image_size: Tuple[int, int], num: int = 3) -> List[Point]:
     ]
 
 
-def upsample(
-    array: np.ndarray, size: Tuple[int, int], nearest: bool = False
-) -> np.ndarray:
-    """Resize an ``[h, w]`` or ``[h, w, k]`` float map to ``size = (H, W)``."""
-    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-    out = cv2.resize(
-        np.ascontiguousarray(array, dtype=np.float32), size[::-1], interpolation=interp
-    )
-    return out.reshape(size + array.shape[2:])
-
-
-def heat_colours(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
-    """``[H, W]`` values -> ``[H, W, 3]`` RGB floats (jet colour map)."""
-    scaled = np.clip((values - vmin) / max(vmax - vmin, 1e-12), 0, 1)
-    bgr = cv2.applyColorMap((scaled * 255).astype(np.uint8), cv2.COLORMAP_JET)
-    return bgr[..., ::-1].astype(np.float32) / 255
+def upsample(array: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """Resize an ``[h, w]`` or ``[h, w, k]`` float map to ``size = (H, W)``
+    smoothly (bicubic, clipped to the map's own range: no ringing beyond
+    it), so a 7 x 7 map reads as a map and not as 49 blocks."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    out = cv2.resize(array, size[::-1], interpolation=cv2.INTER_CUBIC)
+    out = out.reshape(size + array.shape[2:])
+    return np.clip(out, array.min(), array.max())
 
 
 def overlay(rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.55) -> np.ndarray:

@@ -4,6 +4,7 @@ model evaluates again through tools/benchmarks/test.py."""
 
 import glob
 import json
+import math
 import os.path as osp
 import re
 
@@ -17,6 +18,7 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmpixpro.benchmarks import TransferError, transfer_weights
+from mmpixpro.benchmarks.semi_coco.split import num_labelled
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 
@@ -33,7 +35,15 @@ VOC_C4 = osp.join(
     BENCH, 'mmdet', 'faster-rcnn_r50-c4_8xb2-ms-24k_voc0712_paper-protocol.py'
 )
 FCN = osp.join(
-    BENCH, 'mmseg', 'fcn-d6_r50-d16_4xb2-40k_cityscapes-769x769_paper-arch.py'
+    BENCH, 'mmseg', 'fcn-d6_r50-d16_8xb2-90k_cityscapes-769x769_paper-protocol.py'
+)
+FCN_MMSEG = osp.join(
+    BENCH, 'mmseg', 'fcn-d6_r50-d16_4xb2-40k_cityscapes-769x769_mmseg-default.py'
+)
+FCNS = (FCN, FCN_MMSEG)
+# tested in test_fcos_one_tower.py (it needs a one-tower checkpoint)
+FCOS_ONE_TOWER = osp.join(
+    BENCH, 'mmdet', 'fcos_r50_fpn_gn-head-one-tower_1x_coco_mmdet-default.py'
 )
 LINEAR = osp.join(
     BENCH,
@@ -49,9 +59,14 @@ SEMI = {
     )
     for p in (1, 10)
 }
-ALL = [FCOS, MASK_FPN, MASK_C4, VOC_C4, FCN, LINEAR]
+ALL = [FCOS, MASK_FPN, MASK_C4, VOC_C4, FCN, FCN_MMSEG, LINEAR]
 TESTED_AGAIN = (MASK_FPN, FCN, LINEAR)  # mmdet, mmseg, mmpretrain
-PROTOCOL_SUFFIXES = ('_paper-protocol.py', '_paper-arch.py', '_mmdet-default.py')
+PROTOCOL_SUFFIXES = (
+    '_paper-protocol.py',
+    '_paper-arch.py',
+    '_mmdet-default.py',
+    '_mmseg-default.py',
+)
 
 RPN = {'rpn_head.rpn_conv', 'rpn_head.rpn_cls', 'rpn_head.rpn_reg'}
 # Modules (two name levels) that start fresh with a C5 checkpoint.
@@ -76,6 +91,7 @@ FRESH_C5 = {
     MASK_C4: {'roi_head.shared_head', 'roi_head.bbox_head', 'roi_head.mask_head', *RPN},
     VOC_C4: {'roi_head.shared_head', 'roi_head.bbox_head', *RPN},
     FCN: {'decode_head.conv_seg', 'decode_head.convs'},
+    FCN_MMSEG: {'decode_head.conv_seg', 'decode_head.convs'},
     LINEAR: {'head.fc'},
 }
 PRETRAIN_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
@@ -106,14 +122,16 @@ def data(tmp_path_factory):
         val_ann=anns['val2017'],
         dataset_edit=coco_split_folders,
     )
+    cityscapes = dict(
+        root=toy_data.make_cityscapes(str(root / 'cityscapes')), scale=(128, 64)
+    )
     return {
         FCOS: coco_data,
         MASK_FPN: coco_data,
         MASK_C4: coco_data,
         VOC_C4: dict(root=toy_data.make_voc(str(root / 'VOCdevkit')), scale=(128, 96)),
-        FCN: dict(
-            root=toy_data.make_cityscapes(str(root / 'cityscapes')), scale=(128, 64)
-        ),
+        FCN: cityscapes,
+        FCN_MMSEG: cityscapes,
         LINEAR: dict(root=toy_data.make_imagenet(str(root / 'imagenet')), scale=72),
     }
 
@@ -234,7 +252,7 @@ def test_every_benchmark_config_is_tested_and_says_its_protocol():
         for p in glob.glob(osp.join(BENCH, '**', '*.py'), recursive=True)
         if '_base_' not in p
     }
-    assert found == set(ALL) | set(SEMI.values())
+    assert found == {*ALL, *SEMI.values(), FCOS_ONE_TOWER}
     for path in found:
         assert path.endswith(PROTOCOL_SUFFIXES), path
 
@@ -304,6 +322,54 @@ def test_detectron2_protocol_values(config):
     # precise BN: 200 iterations of the 16-image batch before the evaluation
     assert hooks_by_type(cfg)['PreciseBNBeforeEvalHook']['num_samples'] == 3200
     assert cfg.default_hooks.checkpoint.interval == 5000
+
+
+@pytest.mark.parametrize('config', list(D2), ids=osp.basename)
+def test_rpn_trains_as_detectron2(config):
+    """detectron2 0.2.1: RPN.BOUNDARY_THRESH = -1 (anchors across the image
+    border are trained on) and the RPN matcher's allow_low_quality_matches
+    (each ground-truth box's best anchors are positive at any IoU)."""
+    cfg = Config.fromfile(config)
+    rpn = cfg.model.train_cfg.rpn
+    assert rpn.allowed_border == -1
+    assigner = rpn.assigner
+    assert (assigner.type, assigner.pos_iou_thr, assigner.neg_iou_thr) == (
+        'MaxIoUAssigner',
+        0.7,
+        0.3,
+    )
+    assert assigner.match_low_quality is True and assigner.min_pos_iou == 0.0
+    assert assigner.get('gt_max_assign_all', True) is True  # all tied best
+    # As built: the RPN head holds these.
+    model = build_model(shrink(cfg, dict(root='data', scale=(128, 96))))
+    assert model.rpn_head.train_cfg['allowed_border'] == -1
+    assert model.rpn_head.assigner.min_pos_iou == 0.0
+    assert model.rpn_head.assigner.match_low_quality
+
+
+@pytest.mark.parametrize(
+    'config', [MASK_FPN, MASK_C4, *SEMI.values()], ids=osp.basename
+)
+def test_mask_targets_from_polygons_cropped_to_each_roi(config, data):
+    """poly2mask=False: the masks stay polygons (PolygonMasks), which
+    mmdet's mask targets crop to each RoI and rasterise there, as
+    detectron2 does; the training sample holds polygons, not bitmaps."""
+    from mmdet.structures.mask import PolygonMasks
+
+    cfg = Config.fromfile(config)
+    for pipeline in pipelines(cfg.train_dataloader):
+        (load,) = transforms(pipeline, 'LoadAnnotations')
+        assert load == dict(
+            type='LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False
+        )
+    cfg = shrink(cfg, data[MASK_FPN])
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        from mmdet.registry import DATASETS
+
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+        sample = dataset[0]['data_samples']
+    masks = sample.gt_instances.masks
+    assert isinstance(masks, PolygonMasks) and len(masks) == len(sample.gt_instances)
 
 
 def test_mask_rcnn_fpn_protocol_network():
@@ -384,6 +450,10 @@ def test_voc_data_and_metric():
         'VOC2007/ImageSets/Main/test.txt',
         'VOC2007/',
     )
+    # difficult objects: trained on (detectron2's VOC loader), ignored by the
+    # evaluation (VOC's rule); test_voc_difficult.py runs both
+    assert [d.type for d in datasets] == ['VOCDatasetWithDifficult'] * 2
+    assert val.type == 'VOCDataset' and cfg.test_dataloader.dataset.type == 'VOCDataset'
     assert cfg.model.roi_head.bbox_head.num_classes == 20
     # detectron2's VOC "AP": VOC07 11-point AP averaged over IoU .50:.05:.95
     metric = cfg.val_evaluator
@@ -395,8 +465,9 @@ def test_voc_data_and_metric():
     assert metric.iou_thrs == pytest.approx([0.5 + 0.05 * i for i in range(10)])
 
 
-def test_cityscapes_paper_network():
-    cfg = Config.fromfile(FCN)
+@pytest.mark.parametrize('config', FCNS, ids=osp.basename)
+def test_cityscapes_paper_network(config):
+    cfg = Config.fromfile(config)
     backbone, head = cfg.model.backbone, cfg.model.decode_head
     assert (backbone.type, backbone.depth) == ('ResNet', 50)
     assert backbone.strides == (1, 2, 2, 1) and backbone.dilations == (1, 1, 1, 2)
@@ -409,7 +480,6 @@ def test_cityscapes_paper_network():
     )
     assert head.concat_input is False and cfg.model.auxiliary_head is None
     assert backbone.norm_cfg == SYNCBN == head.norm_cfg
-    assert cfg.train_cfg.max_iters == 40000  # mmseg's schedule ("paper-arch")
     # As built: every conv5 3x3 conv dilated by 2 with stride 1 (output
     # stride 16), then two 3x3 convs of 256 channels, dilation 6, and a 1x1
     # classifier.
@@ -425,6 +495,97 @@ def test_cityscapes_paper_network():
     with torch.no_grad():
         c5 = model.backbone(torch.zeros(1, 3, 64, 64))[-1]
     assert c5.shape[-2:] == (4, 4)
+
+
+def test_cityscapes_moco_protocol_values():
+    """MoCo's appendix (the paper: "We follow the settings of MoCo"): batch
+    16 (8 GPUs x 2), weight decay 1e-4, lr 0.01 x 0.1 at 70 % and 90 % of
+    90k iterations, random scaling 0.5-2, 769 x 769 crops, flipping,
+    inference on the whole image; momentum, warm-up and norm-layer decay
+    are detectron2's defaults."""
+    cfg = Config.fromfile(FCN)
+    assert cfg.default_scope == 'mmseg'
+    assert cfg.train_dataloader.batch_size == 2 and '_8xb2-' in FCN
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.momentum) == ('SGD', 0.01, 0.9)
+    assert optimizer.weight_decay == 1e-4
+    assert cfg.optim_wrapper.paramwise_cfg == dict(norm_decay_mult=0.0)
+    max_iters = 90000
+    loop = cfg.train_cfg
+    assert (loop.type, loop.max_iters, loop.val_interval) == (
+        'IterBasedTrainLoop',
+        max_iters,
+        max_iters,
+    )
+    assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+    warm, step = cfg.param_scheduler
+    assert (warm.type, warm.start_factor, warm.begin, warm.end, warm.by_epoch) == (
+        'LinearLR',
+        0.001,
+        0,
+        1000,
+        False,
+    )
+    assert (step.type, step.gamma, step.end, step.by_epoch) == (
+        'MultiStepLR',
+        0.1,
+        max_iters,
+        False,
+    )
+    assert step.milestones == [round(0.7 * max_iters), round(0.9 * max_iters)]
+    # data: Cityscapes fine train -> val
+    train, val = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
+    assert train.type == val.type == 'CityscapesDataset'
+    assert train.data_prefix == dict(
+        img_path='leftImg8bit/train', seg_map_path='gtFine/train'
+    )
+    assert val.data_prefix == dict(
+        img_path='leftImg8bit/val', seg_map_path='gtFine/val'
+    )
+    # training: scale 0.5..2 of the 2048 x 1024 images, 769 crops, flip,
+    # nothing else (no photometric distortion)
+    assert [dict(t) for t in train.pipeline] == [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(
+            type='RandomResize',
+            scale=(2048, 1024),
+            ratio_range=(0.5, 2.0),
+            keep_ratio=True,
+        ),
+        dict(type='RandomCrop', crop_size=(769, 769)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackSegInputs'),
+    ]
+    assert cfg.model.data_preprocessor.size == (769, 769)  # padded to the crop
+    # inference: the whole image, at its own size
+    assert cfg.model.test_cfg == dict(mode='whole')
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert [t['type'] for t in loader.dataset.pipeline] == [
+            'LoadImageFromFile',
+            'LoadAnnotations',
+            'PackSegInputs',
+        ]
+    assert cfg.default_hooks.checkpoint.interval == 5000
+    # the paper's network, as in the mmseg-recipe config
+    mmseg = Config.fromfile(FCN_MMSEG)
+    for key in ('backbone', 'decode_head', 'auxiliary_head', 'data_preprocessor'):
+        assert cfg.model[key] == mmseg.model[key], key
+
+
+def test_cityscapes_mmseg_recipe_values():
+    """The renamed config keeps mmseg's own recipe for FCN-D6 769."""
+    cfg = Config.fromfile(FCN_MMSEG)
+    assert cfg.train_cfg.max_iters == 40000
+    assert cfg.train_dataloader.batch_size == 2 and '_4xb2-' in FCN_MMSEG
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.lr, optimizer.weight_decay) == (0.01, 5e-4)
+    (poly,) = cfg.param_scheduler
+    assert poly.type == 'PolyLR'
+    assert 'PhotoMetricDistortion' in [
+        t['type'] for t in cfg.train_dataloader.dataset.pipeline
+    ]
+    assert cfg.model.test_cfg.mode == 'slide'
 
 
 def test_linear_evaluation_protocol():
@@ -472,7 +633,27 @@ def test_semi_supervised_configs(percent):
     assert 'PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
 
 
-@pytest.mark.parametrize('config', ALL, ids=osp.basename)
+COCO_TRAIN2017_IMAGES = 118287
+
+
+@pytest.mark.parametrize('percent, about', [(1, 890), (10, 8900)])
+def test_semi_supervised_iterations_per_fold(percent, about):
+    """This project's schedule (the paper gives none): 12 epochs over the
+    fold of 16-image batches, i.e. the 90k-iteration budget of the full set
+    (12 epochs of train2017) scaled by the fold: ~890 iterations at 1 %,
+    ~8.9k at 10 % (README)."""
+    cfg = Config.fromfile(SEMI[percent])
+    images = num_labelled(COCO_TRAIN2017_IMAGES, percent)
+    gpus = 8  # the name's "8xb2"
+    assert f'_{gpus}xb{cfg.train_dataloader.batch_size}-' in SEMI[percent]
+    per_iteration = gpus * cfg.train_dataloader.batch_size
+    iters = cfg.train_cfg.max_epochs * math.ceil(images / per_iteration)
+    assert iters == pytest.approx(about, rel=0.01)
+    full = Config.fromfile(MASK_FPN).train_cfg.max_iters
+    assert iters == pytest.approx(full * percent / 100, rel=0.02)
+
+
+@pytest.mark.parametrize('config', [*ALL, FCOS_ONE_TOWER], ids=osp.basename)
 def test_input_normalisation_equals_pretraining(config):
     pre = Config.fromfile(osp.join(SELFSUP, 'pixpro_r50_c5_8xb128-coslr-100e_in1k.py'))
     pre_norm = pre.model.data_preprocessor
@@ -485,7 +666,7 @@ def test_input_normalisation_equals_pretraining(config):
     assert cfg.get('bgr_to_rgb', cfg.get('to_rgb')) is True
 
 
-@pytest.mark.parametrize('config', ALL, ids=osp.basename)
+@pytest.mark.parametrize('config', [*ALL, FCOS_ONE_TOWER], ids=osp.basename)
 def test_backbone_as_pretrained(config):
     cfg = Config.fromfile(config)
     backbone = cfg.model.backbone
@@ -673,7 +854,9 @@ def test_launcher_refuses_bad_checkpoints(tmp_path):
         {'state_dict': {'backbone.x': torch.zeros(1)}, 'x': PayloadOnLoad(marker)},
         evil,
     )
-    with pytest.raises(TransferError, match='safely'):
+    with pytest.raises(
+        TransferError, match=r'holds (builtins|io)\.open, which is code'
+    ):
         bench.main([FCN, str(evil), '--work-dir', str(tmp_path)])
     assert not marker.exists()
 

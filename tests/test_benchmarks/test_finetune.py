@@ -20,7 +20,7 @@ from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_dat
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 FCOS = osp.join(BENCH, 'mmdet', 'fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py')
 FCN = osp.join(
-    BENCH, 'mmseg', 'fcn-d6_r50-d16_4xb2-40k_cityscapes-769x769_paper-arch.py'
+    BENCH, 'mmseg', 'fcn-d6_r50-d16_4xb2-40k_cityscapes-769x769_mmseg-default.py'
 )
 LINEAR = osp.join(
     BENCH, 'classification', 'resnet50_linear-8xb32-steplr-100e_in1k_paper-protocol.py'
@@ -86,9 +86,13 @@ def test_a_restarted_worker_resumes_in_the_downstream_runner(
     work_dir = str(tmp_path / 'work')
     train.main([path, backbone_checkpoint, '--work-dir', work_dir])
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
-    # The newest file is damaged (a crash while writing): skipped.
-    with open(osp.join(work_dir, 'iter_3.pth'), 'wb') as f:
+    # The newest file, the one last_checkpoint names, is damaged (a full
+    # file system truncated it): skipped.
+    damaged = osp.join(work_dir, 'iter_3.pth')
+    with open(damaged, 'wb') as f:
         f.write(b'not a checkpoint')
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(damaged)
     # What torchrun sets in the workers it restarts (RESTARTS=N); the command
     # is the same as the first one's, with a longer run.
     monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
@@ -104,3 +108,39 @@ def test_a_restarted_worker_resumes_in_the_downstream_runner(
     assert 'the pre-trained weights are not loaded again' in second
     assert 'the pre-trained weights are not loaded again' not in first
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+
+
+def test_a_downstream_resume_never_runs_a_checkpoint_config(
+    backbone_checkpoint, tmp_path
+):
+    """mmengine's own Runner, as mmdet's / mmpretrain's train.py build it,
+    resuming a checkpoint whose meta['config'] is code: the benchmark
+    config's transfer hook drops it before ``Runner.resume`` would run it."""
+    from mmengine.runner import Runner
+
+    train = load_tool('tools/benchmarks/train.py')
+    path = small_config(LINEAR, tmp_path / 'data', tmp_path)
+    work_dir = tmp_path / 'work'
+    train.main([path, backbone_checkpoint, '--work-dir', str(work_dir)])
+    marker = tmp_path / 'payload-ran'
+    ckpt = torch.load(work_dir / 'iter_2.pth', weights_only=True)
+    ckpt['meta']['config'] = f'x = __import__("os").mknod({str(marker)!r})\n'
+    crafted = tmp_path / 'crafted.pth'
+    torch.save(ckpt, crafted)
+    cfg = finetune_config(path, backbone_checkpoint)
+    cfg.merge_from_dict(
+        dict(
+            work_dir=str(tmp_path / 'again'),
+            resume=True,
+            load_from=str(crafted),
+            visualizer=dict(name=f'again_{tmp_path.name}'),
+        )
+    )
+    cfg.train_cfg.max_iters = 3
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 3 and not marker.exists()
+    # (a run started in the same second logs into the first one's file)
+    logs = glob.glob(str(tmp_path / '*' / '2*' / '*.log'))
+    assert any("meta['config'] of the loaded checkpoint ignored" in open(p).read()
+               for p in logs)  # fmt: skip

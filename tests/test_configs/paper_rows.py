@@ -156,7 +156,8 @@ for tau, no_ppm, with_ppm in (
     (0.2, '57.1 / 38.6', '53.0 / 37.3'),
     (0.3, '58.1 / 38.8', '52.9 / 37.5'),
 ):
-    contrast = dict(loss='PixContrastLoss', temperature=tau, projector_hidden=2048)
+    # one encoder for PixContrast and PixPro (Sec. 3.2): PixPro's projector
+    contrast = dict(loss='PixContrastLoss', temperature=tau)
     ROWS += [
         (
             '3',
@@ -247,6 +248,14 @@ EXTRAS = {
     ),
     'pixpro_r50_fcos-fpn-head_8xb128-coslr-120e_coco.py': (
         'the 120-epoch COCO continuation for the FCOS FPN + head model'
+    ),
+    'pixpro_r50_p3-p6_8xb128-coslr-120e_coco-with-unlabeled2017.py': (
+        'Table 6 "FPN + 120 ep COCO" on train2017 + unlabeled2017 images '
+        '(the option; the row uses train2017)'
+    ),
+    'pixpro_r50_fcos-fpn-one-tower_8xb128-coslr-100e_in1k.py': (
+        'Table 5 "+ head" read as one tower of three convs, loaded into both '
+        'FCOS towers at fine-tuning (the row pre-trains both towers)'
     ),
     'pixpro_r18_c5_1xb4-coslr-40e_demo.py': 'the CPU demo on the bundled photos',
 }

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from conftest import REPO
 from mmengine.config import Config
-from paper_rows import ALIASES, DEFAULTS, EXTRAS, ROWS
+from paper_rows import ALIASES, DEFAULTS, EXTRAS, FPN_HEAD, ROWS
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 NECKS = {
@@ -78,8 +78,10 @@ def settings(cfg: Config) -> dict:
     roots = [d.data_root for d in dataset.get('datasets', [dataset])]
     if roots == ['data/imagenet/train/']:
         out['data'] = 'imagenet'
-    elif roots == ['data/coco/train2017', 'data/coco/unlabeled2017']:
+    elif roots == ['data/coco/train2017']:  # labels ignored
         out['data'] = 'coco'
+    elif roots == ['data/coco/train2017', 'data/coco/unlabeled2017']:
+        out['data'] = 'coco+unlabeled2017'
     else:
         out['data'] = roots
     return out
@@ -115,8 +117,9 @@ def test_former_names_are_one_line_aliases(alias, target):
     assert old.to_dict() == new.to_dict()
 
 
-def test_readme_lists_every_row_with_the_papers_numbers():
-    with open(osp.join(REPO, 'README.md')) as f:
+def test_the_model_zoo_lists_every_row_with_the_papers_numbers():
+    """The table of ``configs/selfsup/README.md`` (the docs' model zoo)."""
+    with open(osp.join(SELFSUP, 'README.md')) as f:
         lines = f.read().splitlines()
     for table, row, config, _, paper in ROWS:
         hits = [
@@ -125,5 +128,61 @@ def test_readme_lists_every_row_with_the_papers_numbers():
             if f'`{config}`' in line and f'| {table} |' in line and paper in line
         ]
         assert hits, (
-            f'README: no table line for Table {table} "{row}": {config} {paper}'
+            f'configs/selfsup/README.md: no table line for Table {table} '
+            f'"{row}": {config} {paper}'
         )
+    for config in list(EXTRAS) + list(ALIASES):
+        assert any(line.startswith(f'| `{config}` |') for line in lines), config
+
+
+def test_pixcontrast_and_pixpro_share_one_encoder():
+    """Sec. 3.2: PixContrast and PixPro differ in the PPM and the loss only,
+    so every Table 3 row has PixPro's projector (2048-4096-256)."""
+    pixpro = Config.fromfile(osp.join(SELFSUP, ROWS[0][2])).model
+    assert pixpro.projector.hid_channels == 4096
+    table3 = {config for table, _, config, _, _ in ROWS if table == '3'}
+    assert len(table3) == 8
+    for config in table3:
+        model = Config.fromfile(osp.join(SELFSUP, config)).model
+        assert model.projector == pixpro.projector, config
+        assert model.backbone == pixpro.backbone, config
+
+
+def test_coco_stage_data_train2017_by_default_unlabeled2017_as_option():
+    """Table 6's extra stage on "downstream unlabelled data": the train2017
+    images (labels ignored); unlabeled2017 only in the named option."""
+    row = 'pixpro_r50_p3-p6_8xb128-coslr-120e_coco.py'
+    option = 'pixpro_r50_p3-p6_8xb128-coslr-120e_coco-with-unlabeled2017.py'
+    default, extra = (Config.fromfile(osp.join(SELFSUP, c)) for c in (row, option))
+    assert settings(default)['data'] == 'coco'
+    assert default.train_dataloader.dataset == dict(
+        type='ImageFolder',
+        data_root='data/coco/train2017',
+        pipeline=default.train_dataloader.dataset.pipeline,
+    )
+    assert settings(extra) == dict(settings(default), data='coco+unlabeled2017')
+    # the same stage otherwise: model, schedule, hooks, the start checkpoint
+    for key in ('model', 'param_scheduler', 'optim_wrapper', 'custom_hooks'):
+        assert extra[key] == default[key], key
+    fcos = Config.fromfile(
+        osp.join(SELFSUP, 'pixpro_r50_fcos-fpn-head_8xb128-coslr-120e_coco.py')
+    )
+    assert settings(fcos)['data'] == 'coco'
+
+
+def test_fcos_one_tower_reading_of_the_head_row():
+    """Table 5 "+ head" read as "a head network of three successive
+    convolutional layers": one tower, the detector's tower settings."""
+    towers = Config.fromfile(osp.join(REPO, 'configs/_base_/fcos_fpn_head.py'))
+    two = Config.fromfile(osp.join(SELFSUP, FPN_HEAD))
+    one = Config.fromfile(
+        osp.join(SELFSUP, 'pixpro_r50_fcos-fpn-one-tower_8xb128-coslr-100e_in1k.py')
+    )
+    head = one.model.bbox_head
+    assert head.type == 'FCOSHeadTower' and head.stacked_convs == 3
+    for key in ('in_channels', 'feat_channels', 'norm_cfg'):
+        assert head[key] == towers.fcos_towers[key], key
+    assert one.model.projector == dict(two.model.projector, in_channels=256)
+    assert settings(one) == settings(two)  # FPN, levels, 3 convs, the rest
+    for key in ('backbone', 'neck', 'head', 'out_levels'):
+        assert one.model[key] == two.model[key], key

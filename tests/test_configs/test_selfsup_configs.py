@@ -156,9 +156,8 @@ def test_coco_stage_continues_from_an_imagenet_checkpoint(
 ):
     state = torch.load(imagenet_stage_ckpt, weights_only=True)['state_dict']
     assert int(state['target_net.steps']) == 2
-    cfg = tiny_config(COCO_STAGE, tmp_path)  # both COCO folders -> the photos
-    datasets = cfg.train_dataloader.dataset.datasets
-    assert [d.type for d in datasets] == ['ImageFolder', 'ImageFolder']
+    cfg = tiny_config(COCO_STAGE, tmp_path)  # train2017 -> the photos
+    assert cfg.train_dataloader.dataset.type == 'ImageFolder'
     cfg.load_from = imagenet_stage_ckpt
     cfg.train_cfg.max_epochs = 1
     probe = FirstIterProbe()
@@ -170,8 +169,8 @@ def test_coco_stage_continues_from_an_imagenet_checkpoint(
     # The loaded target is kept, and tau's schedule restarts (steps -> 1).
     assert torch.equal(probe.target, state['target_net.module.backbone.conv1.weight'])
     assert probe.steps == 1
-    assert len(runner.train_dataloader.dataset) == 24  # 12 photos x 2 folders
-    assert runner.iter == 6
+    assert len(runner.train_dataloader.dataset) == 12  # the 12 photos
+    assert runner.iter == 3
 
 
 def test_coco_stage_refuses_to_start_without_a_checkpoint(tmp_path):

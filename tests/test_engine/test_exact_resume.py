@@ -3,15 +3,18 @@ run that was never interrupted."""
 
 import glob
 import json
+import os
 import os.path as osp
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
 from conftest import DEMO_CONFIG, REPO
+from fault_injection import fault_config
+
+HERE = osp.dirname(osp.abspath(__file__))
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 OPTIONS = [
@@ -24,11 +27,11 @@ OPTIONS = [
 ]
 
 
-def command(work_dir, *extra):
+def command(work_dir, *extra, config=DEMO_CONFIG):
     return [
         sys.executable,
         TRAIN,
-        DEMO_CONFIG,
+        config,
         '--work-dir',
         str(work_dir),
         *extra,
@@ -74,19 +77,19 @@ def test_sigkill_then_resume_equals_the_straight_run(tmp_path):
         command(straight), cwd=REPO, check=True, capture_output=True, timeout=600
     )
 
-    proc = subprocess.Popen(
-        command(killed), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    # SIGKILL right after epoch 2 is checkpointed (a test-only hook).
+    config = fault_config(tmp_path, DEMO_CONFIG, dict(type='KillAfterEpoch', epoch=2))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, REPO]))
+    result = subprocess.run(
+        command(killed, config=config),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=600,
     )
-    last = killed / 'last_checkpoint'
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if last.exists() and last.read_text().strip().endswith('epoch_2.pth'):
-            break
-        assert proc.poll() is None, 'the run ended before it could be killed'
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (killed / 'epoch_3.pth').exists(), 'killed too late'
+    assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
+    assert (killed / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')
+    assert not (killed / 'epoch_3.pth').exists()
 
     # State at k (end of epoch 2) is that of the straight run.
     assert_close(

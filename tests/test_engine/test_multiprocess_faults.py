@@ -1,21 +1,31 @@
 """Faults of a 2-process run (torchrun, gloo, CPU): a killed rank, a
-damaged newest checkpoint, a full disk. The run carries on, nothing is lost."""
+damaged newest checkpoint, a full disk, a non-finite loss or unreadable
+images on one rank. The run carries on where a restart helps, stops on every
+rank where it would only repeat the failure, and nothing is lost.
+
+Faults are injected at named iterations by test-only hooks
+(fault_injection.py) or a patched write (enospc_train.py), never by timing.
+"""
 
 import glob
+import json
 import os
 import os.path as osp
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import DEMO_CONFIG, REPO
+import torch
+from conftest import DEMO_CONFIG, PHOTOS, REPO
+from fault_injection import fault_config
 from test_exact_resume import assert_close, load, scalars
 
 from mmpixpro.engine.resume_checkpoint import checkpoint_problem
+from mmpixpro.engine.run_failure import RECORD
+
+HERE = osp.dirname(osp.abspath(__file__))
 
 # The demo config on 64 px crops: 12 photos / (2 processes x 2) = 3 iterations
 # an epoch. One dataloader worker per rank: workers started afresh (and
@@ -36,20 +46,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def dist_train(work_dir, epochs, *extra, script=None, **env):
-    """``tools/dist_train.sh DEMO 2`` as a command and its environment."""
-    cmd = ['bash', 'tools/dist_train.sh', DEMO_CONFIG, '2']
+def dist_train(work_dir, epochs, *extra, script=None, config=DEMO_CONFIG, **env):
+    """``tools/dist_train.sh CONFIG 2`` as a command and its environment
+    (fault_injection importable by the workers)."""
+    cmd = ['bash', 'tools/dist_train.sh', config, '2']
     cmd += ['--work-dir', str(work_dir), *extra]
     cmd += ['--cfg-options', f'train_cfg.max_epochs={epochs}', *OPTIONS]
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), **env)
     env['OMP_NUM_THREADS'] = '1'
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [HERE, env.get('PYTHONPATH')]))
     if script is not None:
         env['TRAIN_SCRIPT'] = script
     return cmd, env
 
 
-def run(work_dir, epochs, *extra, check=True, **env):
+def run(work_dir, epochs, *extra, check=True, extra_options=(), **env):
     cmd, env = dist_train(work_dir, epochs, *extra, **env)
+    cmd += list(extra_options)  # after --cfg-options
     result = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
     )
@@ -70,63 +83,32 @@ def straight(tmp_path_factory):
     return work_dir
 
 
-def worker_pid(root_pid: int, rank: int) -> int:
-    """The training process of ``rank`` below ``root_pid`` (torchrun's worker,
-    not one of its dataloader processes, which inherit its environment)."""
-    parent, env = {}, {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as f:
-                parent[int(entry)] = int(f.read().rsplit(')', 1)[1].split()[1])
-            with open(f'/proc/{entry}/environ', 'rb') as f:
-                env[int(entry)] = f.read().split(b'\0')
-        except OSError:  # ended meanwhile
-            continue
-
-    def below_root(pid):
-        while pid in parent and pid != root_pid:
-            pid = parent[pid]
-        return pid == root_pid
-
-    tag = f'RANK={rank}'.encode()
-    found = [
-        pid
-        for pid, values in env.items()
-        if tag in values and below_root(pid) and tag not in env.get(parent.get(pid), [])
-    ]
-    assert len(found) == 1, found
-    return found[0]
+def records_per_attempt(work_dir):
+    """Iterations logged by each attempt (timestamp folder), in order."""
+    attempts = []
+    for path in sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json')):
+        with open(path) as f:
+            records = [json.loads(line) for line in f]
+        attempts.append([r['iter'] for r in records if 'loss' in r])
+    return attempts
 
 
 @pytest.mark.slow
 def test_a_killed_rank_is_restarted_and_ends_as_the_straight_run(straight, tmp_path):
     killed = tmp_path / 'killed'
-    cmd, env = dist_train(killed, 3, RESTARTS='1')
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    # Rank 1 is killed once it has trained iteration 4 (of 9; epoch 2 is
+    # iterations 4-6, so epoch_2.pth is not written yet).
+    config = fault_config(
+        tmp_path, DEMO_CONFIG, dict(type='KillRankAfterIter', iteration=4, rank=1)
     )
-    deadline = time.time() + 180
-    while 4 not in scalars(killed):  # rank 0 has finished iteration 4 of 9
-        assert proc.poll() is None, proc.stdout.read()[-3000:]
-        assert time.time() < deadline, 'iteration 4 never came'
-        time.sleep(0.01)
-    os.kill(worker_pid(proc.pid, rank=1), signal.SIGKILL)
-    # In the middle of epoch 2 (iterations 4-6): its checkpoint is not there.
-    assert not (killed / 'epoch_2.pth').exists()
-    assert (killed / 'epoch_1.pth').exists()
+    result = run(killed, 3, config=config, RESTARTS='1')  # finished by itself
 
-    out, _ = proc.communicate(timeout=240)
-    assert proc.returncode == 0, out[-3000:]  # finished by itself
+    out = result.stdout + result.stderr
     assert 'restart 1 by torchrun: resuming from' in run_logs(killed), out[-3000:]
     assert f'resuming from {killed / "epoch_1.pth"}' in run_logs(killed)
-    assert len(glob.glob(f'{killed}/*/vis_data/scalars.json')) == 2  # two attempts
+    first, second = records_per_attempt(killed)  # two attempts
+    assert first[:3] == [1, 2, 3] and max(first) <= 4  # rank 0 stopped there
+    assert second == list(range(4, 10))
 
     # Every iteration after the restart is that of the uninterrupted run ...
     a, b = scalars(straight), scalars(killed)
@@ -187,3 +169,88 @@ def test_a_full_disk_stops_the_run_and_keeps_the_previous_checkpoint(tmp_path):
     assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'epoch_1.pth')
     previous = load(tmp_path / 'epoch_1.pth')
     assert previous['meta']['iter'] == 3 and previous['meta']['epoch'] == 1
+    # A restart would meet the same full disk: recorded for restarted workers.
+    record = json.loads((tmp_path / RECORD).read_text())
+    assert (
+        record['error'] == 'OSError'
+        and 'No space left on device' in (record['message'])
+    )
+
+
+def tensors(node):
+    """Every tensor in a (nested) checkpoint."""
+    if isinstance(node, torch.Tensor):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from tensors(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from tensors(value)
+
+
+@pytest.mark.slow
+def test_a_non_finite_loss_on_one_rank_stops_every_rank_and_is_not_retried(tmp_path):
+    work_dir = tmp_path / 'nan'
+    # Rank 1's images are NaN at iteration 6, the last of epoch 2: its loss is
+    # not finite, rank 0's is, and both ranks' weights are (averaged grads).
+    config = fault_config(
+        tmp_path, DEMO_CONFIG, dict(type='NonFiniteBatchAt', iteration=6, rank=1)
+    )
+    result = run(work_dir, 3, config=config, check=False, RESTARTS='2')
+    out = result.stdout + result.stderr
+
+    assert result.returncode != 0
+    assert 'non-finite loss at iteration 6 on rank 1 of 2: rank 1: loss=nan' in out
+    assert 'NonFiniteLossError' in out and 'epoch_1.pth is intact' in out
+    # No checkpoint of epoch 2 and none holding a non-finite tensor.
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['epoch_1.pth']
+    for path in work_dir.glob('*.pth'):
+        for t in tensors(load(path)):
+            assert not t.is_floating_point() or torch.isfinite(t).all(), path
+    # Recorded; both restarts (RESTARTS=2) stopped at once: no iteration
+    # trained twice, none after the failure.
+    record = json.loads((work_dir / RECORD).read_text())
+    assert record['error'] == 'NonFiniteLossError'
+    assert 'restart 1 by torchrun stops at once' in out, out[-3000:]
+    assert 'restart 2 by torchrun stops at once' in out
+    assert 'iteration 6 on rank 1 of 2' in out.split('restart 2 by torchrun')[1]
+    attempts = records_per_attempt(work_dir)
+    assert attempts[0] == [1, 2, 3, 4, 5] and not any(attempts[1:]), attempts
+
+
+@pytest.mark.slow
+def test_unreadable_images_of_both_ranks_count_together(tmp_path):
+    """Ten images, two unreadable, limit 15 % (1.5 images): with the data in
+    order rank 0 reads the first, rank 1 the second. Neither rank alone
+    passes the limit; together they do, and both ranks stop."""
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / '0_zero.jpg').write_bytes(b'')
+    (data / '1_text.png').write_text('not an image')
+    photos = [n for n in sorted(os.listdir(PHOTOS)) if n.endswith(('.png', '.jpg'))]
+    for name in photos[:8]:
+        shutil.copy(osp.join(PHOTOS, name), data)
+    work_dir = tmp_path / 'work'
+    result = run(
+        work_dir,
+        1,
+        check=False,
+        extra_options=[
+            f'train_dataloader.dataset.data_root={data}',
+            'train_dataloader.sampler.shuffle=False',
+            'default_hooks.unreadable_images.max_fraction=0.15',
+        ],
+    )
+    out = result.stdout + result.stderr
+
+    assert result.returncode != 0
+    assert (
+        '2 of 10 images are unreadable, more than max_fraction=0.15 '
+        '(over the 2 ranks)' in out
+    ), out[-3000:]
+    log = run_logs(work_dir)  # rank 0's: each path once
+    for name in ('0_zero.jpg', '1_text.png'):
+        assert log.count(f'unreadable image skipped: {data / name}') == 1, log[-2000:]
+    record = json.loads((work_dir / RECORD).read_text())
+    assert record['error'] == 'UnreadableImagesError'

@@ -30,22 +30,27 @@ def touch(path, mtime, data=b'x'):
 
 
 def save_checkpoint(path, mtime=None):
-    torch.save({'meta': {'epoch': 1}, 'state_dict': {'w': torch.ones(3)}}, path)
+    meta = {'epoch': 1, 'iter': 1}
+    torch.save({'meta': meta, 'state_dict': {'w': torch.ones(3)}}, path)
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return str(path)
 
 
-def test_candidates_are_checkpoints_newest_first(tmp_path):
-    old_run = touch(tmp_path / 'epoch_40.pth', 1000)  # an earlier, longer run
-    e1 = touch(tmp_path / 'epoch_1.pth', 2000)
-    e2 = touch(tmp_path / 'epoch_2.pth', 3000)
-    e3 = touch(tmp_path / 'epoch_3.pth', 3000)  # same time: last_checkpoint wins
+def test_candidates_are_the_last_saved_then_by_step_whatever_the_times(tmp_path):
+    # Times as after a copy without them or a `touch`: they must not matter.
+    e1 = touch(tmp_path / 'epoch_1.pth', 9000)
+    e2 = touch(tmp_path / 'epoch_2.pth', 1000)
+    e3 = touch(tmp_path / 'epoch_3.pth', 5000)
+    old_run = touch(tmp_path / 'epoch_40.pth', 1)  # an earlier, longer run
     touch(tmp_path / 'best_loss_epoch_9.pth', 9000)
     touch(tmp_path / '.epoch_4.pth.1a2b.tmp', 9000)
     touch(tmp_path / 'epoch_4.pth.bak', 9000)
-    (tmp_path / 'last_checkpoint').write_text(e2)
-    assert checkpoint_candidates(str(tmp_path)) == [e2, e3, e1, old_run]
+    (tmp_path / 'last_checkpoint').write_text(e3)
+    assert checkpoint_candidates(str(tmp_path)) == [e3, old_run, e2, e1]
+    # A damaged last_checkpoint is a hint that names nothing.
+    (tmp_path / 'last_checkpoint').write_bytes(b'\xff\x00/trunc')
+    assert checkpoint_candidates(str(tmp_path)) == [old_run, e3, e2, e1]
 
 
 def test_candidates_follow_last_checkpoint_to_another_folder(tmp_path):
@@ -80,14 +85,25 @@ def test_each_kind_of_damage_is_named(tmp_path):
 
     assert problem('missing.pth') == 'no such file'
     assert problem('zero.pth') == 'empty (0 bytes)'
-    assert problem('truncated.pth').startswith('does not load (RuntimeError: ')
-    assert 'central directory' in problem('truncated.pth')
+    assert problem('truncated.pth') == (
+        'does not load (RuntimeError: not a complete PyTorch file (truncated '
+        'or damaged))'
+    )
     assert problem('text.pth').startswith('does not load (UnpicklingError: ')
     assert problem('weights_only.pth') == (
         'not a training checkpoint (no meta / state_dict)'
     )
+    # The refused global is named (torch's own first line only advises
+    # turning weights_only off).
     assert problem('code.pth').startswith(
-        'does not load (UnpicklingError: Weights only load failed'
+        'does not load (UnpicklingError: it holds posix.system, which is code'
+    )
+    torch.save({'meta': {}, 'state_dict': {}}, tmp_path / 'converted.pth')
+    assert problem('converted.pth').startswith(
+        'not a training checkpoint of a Runner (its meta has no epoch / iter'
+    )
+    assert 'use load_from (--cfg-options load_from=FILE), not --resume' in (
+        problem('converted.pth')
     )
 
 
@@ -202,6 +218,7 @@ def test_a_restarted_worker_resumes_from_the_newest_checkpoint(
     assert first.iter == 1
     # Restarted later: resumes (the command said nothing about resuming).
     torch.save({'not': 'a checkpoint'}, tmp_path / 'epoch_9.pth')  # newest, bad
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_9.pth'))
     (tmp_path / '.epoch_2.pth.0a1b.tmp').write_bytes(b'partial')
     second = train(tmp_path, photos, 2, 'second')
     assert second.iter == 2  # 1 resumed + 1 trained

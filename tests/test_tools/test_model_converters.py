@@ -10,8 +10,11 @@ written here independently of the converters' code.
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import pickle
+import subprocess
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -28,6 +31,7 @@ from mmpixpro.benchmarks.official_checkpoint import OfficialCheckpointError
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.registry import MODELS
 from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
+from mmpixpro.utils.atomic_file import OutputExistsError
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 MASK_FPN = osp.join(
@@ -215,7 +219,9 @@ def test_pickled_code_in_the_release_format_is_refused(legacy, tmp_path):
         legacy,
     )
     tool = load_tool('tools/model_converters/pixpro_official_to_mmpixpro.py')
-    with pytest.raises(OfficialCheckpointError, match='safely'):
+    with pytest.raises(
+        OfficialCheckpointError, match=r'holds (builtins|io)\.open, which is code'
+    ):
         tool.main([src, str(tmp_path / 'out.pth')])
     assert not marker.exists()
     assert not (tmp_path / 'out.pth').exists()
@@ -387,3 +393,170 @@ def test_detectron2_export_reads_back(r50_checkpoint, tmp_path):
     ):
         assert name in d2['model'], name
     assert not any('layer' in n or 'bn' in n or 'downsample' in n for n in d2['model'])
+
+
+# -- what every converter guarantees about its output ---------------------------
+
+CONVERTERS = {
+    'release': 'tools/model_converters/pixpro_official_to_mmpixpro.py',
+    'torchvision': 'tools/model_converters/mmpixpro_to_torchvision.py',
+    'detectron2': 'tools/model_converters/mmpixpro_to_detectron2.py',
+}
+
+
+def converter_input(kind, folder):
+    """A checkpoint each converter accepts: the release's format, or a
+    ResNet-18 backbone in our names."""
+    path = str(folder / f'{kind}_in.pth')
+    if kind == 'release':
+        return save(release_checkpoint(release_model()), path, legacy=False)
+    resnet = torchvision.models.resnet18(weights=None).state_dict()
+    state = {'backbone.' + k: v for k, v in resnet.items() if not k.startswith('fc.')}
+    torch.save({'meta': {}, 'state_dict': state}, path)
+    return path
+
+
+def file_bytes(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+@pytest.mark.parametrize('kind', list(CONVERTERS))
+def test_the_output_is_never_the_input(kind, tmp_path):
+    """Same path, a path through '..', a symbolic and a hard link: refused,
+    with --overwrite too, and the input is left as it was."""
+    src = converter_input(kind, tmp_path)
+    before = file_bytes(src)
+    (tmp_path / 'sub').mkdir()
+    os.symlink(src, str(tmp_path / 'alias.pth'))
+    os.link(src, str(tmp_path / 'hard.pth'))
+    tool = load_tool(CONVERTERS[kind])
+    for dst in (
+        src,
+        str(tmp_path / 'sub' / '..' / osp.basename(src)),
+        str(tmp_path / 'alias.pth'),
+        str(tmp_path / 'hard.pth'),
+    ):
+        for extra in ([], ['--overwrite']):
+            with pytest.raises(OutputExistsError, match='is the input'):
+                tool.main([src, dst, *extra])
+    assert file_bytes(src) == before
+
+
+@pytest.mark.parametrize('kind', list(CONVERTERS))
+def test_an_existing_output_is_replaced_only_when_asked(kind, tmp_path, capsys):
+    src = converter_input(kind, tmp_path)
+    dst = tmp_path / 'out.bin'
+    dst.write_bytes(b'previous')
+    tool = load_tool(CONVERTERS[kind])
+    with pytest.raises(OutputExistsError, match='exists.*--overwrite'):
+        tool.main([src, str(dst)])
+    assert dst.read_bytes() == b'previous'
+    capsys.readouterr()
+    tool.main([src, str(dst), '--overwrite'])
+    assert len(dst.read_bytes()) > 10000
+    out, err = capsys.readouterr()
+    for stage in ('reading', 'converting', 'writing'):  # progress, stage by stage
+        assert stage in out, out
+    assert 'task/s' in err  # mmengine's progress bar over the tensors
+    assert sorted(os.listdir(tmp_path)) == sorted([osp.basename(src), 'out.bin'])
+
+
+@pytest.mark.parametrize('kind', list(CONVERTERS))
+def test_the_output_folder_is_made_or_refused_before_the_work(kind, tmp_path):
+    src = converter_input(kind, tmp_path)
+    tool = load_tool(CONVERTERS[kind])
+    nested = tmp_path / 'new' / 'deeper' / 'out.bin'
+    tool.main([src, str(nested)])  # created
+    assert nested.is_file()
+    # a folder that cannot be made: refused before the (missing) input is read
+    (tmp_path / 'file').write_text('')
+    with pytest.raises(OSError, match='cannot create the output folder'):
+        tool.main([str(tmp_path / 'missing.pth'), str(tmp_path / 'file' / 'x' / 'o')])
+    # a conversion that fails leaves no folder behind
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_bytes(b'not a checkpoint')
+    with pytest.raises((OfficialCheckpointError, RuntimeError)):
+        tool.main([str(garbage), str(tmp_path / 'made' / 'for' / 'out.bin')])
+    assert not (tmp_path / 'made').exists()
+
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+tool = sys.argv[1]
+sys.argv = sys.argv[1:]
+exec(compile(open(tool).read(), tool, 'exec'))
+"""
+
+
+def test_a_failed_write_leaves_the_previous_output(tmp_path):
+    """The release converter in a process whose files may not grow past
+    1 MiB (the fault a full disk or quota gives, mid-write): one line naming
+    the file and why, the previous output intact, no temporary file."""
+    src = converter_input('release', tmp_path)
+    dst = tmp_path / 'out' / 'ours.pth'
+    dst.parent.mkdir()
+    dst.write_bytes(b'previous')
+    proc = subprocess.run(
+        [
+            sys.executable,
+            '-c',
+            FULL_DISK,
+            CONVERTERS['release'],
+            src,
+            str(dst),
+            '--overwrite',
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error.startswith('pixpro_official_to_mmpixpro.py: error: could not write')
+    assert 'ours.pth' in error and 'File too large' in error
+    assert dst.read_bytes() == b'previous'
+    assert os.listdir(dst.parent) == ['ours.pth']
+
+
+def test_a_release_file_with_half_its_tensors_is_refused(tmp_path):
+    tool = load_tool(CONVERTERS['release'])
+    model = release_model()
+    for name, keys in (
+        ('first-half', list(model)[: len(model) // 2]),
+        ('second-half', list(model)[len(model) // 2 :]),
+        ('no-layer4', [k for k in model if '.layer4.' not in k]),
+        ('no-target-layer3', [k for k in model if 'encoder_k.layer3.' not in k]),
+        ('no-bn-stats', [k for k in model if 'projector_k.bn1.running' not in k]),
+    ):
+        src = save({'model': {k: model[k] for k in keys}}, tmp_path / name, False)
+        out = str(tmp_path / f'{name}.out')
+        with pytest.raises(OfficialCheckpointError, match='not a whole checkpoint'):
+            tool.main([src, out])
+        assert not osp.exists(out)
+    # half an instance branch
+    model = release_model(instance=True)
+    partial = {k: v for k, v in model.items() if 'predictor' not in k}
+    src = save({'model': partial}, tmp_path / 'inst.pth', False)
+    with pytest.raises(OfficialCheckpointError, match='instance branch'):
+        tool.main([src, str(tmp_path / 'inst.out')])
+
+
+def test_two_keys_for_one_tensor_are_refused(tmp_path):
+    """'module.encoder.conv1.weight' and 'encoder.conv1.weight' both become
+    backbone.conv1.weight: the last would silently win."""
+    model = release_model()
+    model['encoder.conv1.weight'] = torch.zeros_like(
+        model['module.encoder.conv1.weight']
+    )
+    src = save({'model': model}, tmp_path / 'twice.pth', False)
+    tool = load_tool(CONVERTERS['release'])
+    with pytest.raises(
+        OfficialCheckpointError, match='both become .backbone.conv1.weight'
+    ):
+        tool.main([src, str(tmp_path / 'out.pth')])
+    assert not (tmp_path / 'out.pth').exists()

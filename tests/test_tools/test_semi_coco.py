@@ -3,9 +3,11 @@
 import glob
 import json
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
+import torch
 from conftest import REPO
 from helpers import load_tool, pretrain
 
@@ -102,18 +104,20 @@ def test_split_runs_and_aggregate_on_two_tiny_folds(tmp_path, capsys):
 
     semi = load_tool('tools/benchmarks/semi_coco.py')
     runs = str(tmp_path / 'runs')
-    argv = [
-        ckpt,
+    options = [
         '--percents',
         '20',
         '--folds',
         '1',
         '2',
+        '--gpus',
+        '1',
         '--work-root',
         runs,
         '--config-template',
         str(tmp_path / 'semi-{percent}pct.py'),
     ]
+    argv = [ckpt, *options]
     result = semi.main(argv)
 
     # Read every fold's final numbers back from disk, independently.
@@ -137,8 +141,104 @@ def test_split_runs_and_aggregate_on_two_tiny_folds(tmp_path, capsys):
         osp.join(runs, 'summary.json')
     )
 
+    # Each run recorded what produced its numbers.
+    for fold, final in zip((1, 2), per_fold):
+        run = osp.join(runs, f'mask-rcnn_r50_fpn_coco-{fold}@20')
+        with open(osp.join(run, 'fold_run.json')) as f:
+            record = json.load(f)
+        assert record['checkpoint']['path'] == osp.abspath(ckpt)
+        assert record['metrics']['coco/bbox_mAP'] == final['coco/bbox_mAP']
+
     # A second call skips both finished runs and gives the same summary.
     capsys.readouterr()
     again = semi.main(argv)
     assert capsys.readouterr().out.count('finished before, skipped') == 2
     assert again == result
+
+    # The same bytes under another name are the same checkpoint ...
+    copy = str(tmp_path / 'copy.pth')
+    shutil.copy(ckpt, copy)
+    semi.main([copy, *options, '--dry-run'])
+    assert capsys.readouterr().out.count('finished before, skipped') == 2
+    # ... another checkpoint (here: the same weights, saved again with other
+    # meta) or other options run again (listed by a dry run)
+    other = torch.load(ckpt, weights_only=True)
+    other['meta']['note'] = 'another checkpoint'
+    torch.save(other, str(tmp_path / 'other.pth'))
+    for extra, why in (
+        (['--dry-run'], 'finished before with another checkpoint'),
+        (['--dry-run', '--cfg-options', 'seed=3'], 'another --cfg-options'),
+        (['--dry-run', '--force'], 'forced'),
+    ):
+        target = str(tmp_path / 'other.pth') if extra == ['--dry-run'] else ckpt
+        semi.main([target, *options, *extra])
+        out = capsys.readouterr().out
+        assert 'skipped' not in out and out.count(why) == 2, out
+
+
+def test_the_protocols_gpu_count_and_what_another_gives(tmp_path, capsys):
+    """A dry run of the real configs: 8 GPUs unless told, and one line at the
+    start with the total batch against the protocol's 8 x 2."""
+    ckpt = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {}}, str(ckpt))
+    semi = load_tool('tools/benchmarks/semi_coco.py')
+    base = [
+        str(ckpt),
+        '--percents',
+        '10',
+        '--folds',
+        '1',
+        '--dry-run',
+        '--work-root',
+        str(tmp_path / 'runs'),
+    ]
+    cases = (
+        (
+            [],
+            "8 GPU(s) x 2 images = total batch 16, the protocol's",
+            '-ms-12e_coco-10pct_paper-arch.py ' + str(ckpt) + ' 8 --work-dir',
+        ),  # dist_benchmark.sh CONFIG CHECKPOINT GPUS
+        (
+            ['--gpus', '1'],
+            "1 GPU(s) x 2 images = total batch 2, not the protocol's "
+            "16, with the config's lr unscaled: give --gpus 8, or --auto-scale-lr",
+            'benchmarks/train.py',
+        ),
+        (
+            ['--gpus', '2', '--auto-scale-lr'],
+            "2 GPU(s) x 2 images = total batch 4, not the protocol's 16: lr scaled "
+            'by 4/16',
+            '--auto-scale-lr',
+        ),
+    )
+    for extra, line, command in cases:
+        assert semi.main(base + extra) == {}
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == f'fold runs: {line}'
+        assert command in lines[1]
+
+
+def test_results_without_a_record_are_run_again(tmp_path, capsys):
+    """A fold folder with metrics but no record of what produced them (an
+    older version's run, or someone's copy) is not taken as finished."""
+    run = tmp_path / 'runs' / 'mask-rcnn_r50_fpn_coco-1@10'
+    scalars = run / '20240101_000000' / 'vis_data' / 'scalars.json'
+    scalars.parent.mkdir(parents=True)
+    scalars.write_text(json.dumps({'coco/bbox_mAP': 0.3, 'step': 12}) + '\n')
+    ckpt = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {}}, str(ckpt))
+    semi = load_tool('tools/benchmarks/semi_coco.py')
+    semi.main(
+        [
+            str(ckpt),
+            '--percents',
+            '10',
+            '--folds',
+            '1',
+            '--dry-run',
+            '--work-root',
+            str(tmp_path / 'runs'),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert 'skipped' not in out and f'--work-dir {run}' in out

@@ -4,6 +4,7 @@ mmpixpro.benchmarks.semi_coco.split)."""
 import json
 import os
 import os.path as osp
+import stat
 import subprocess
 import sys
 
@@ -353,3 +354,79 @@ def test_failed_write_leaves_nothing(split_coco, coco_file, tmp_path, monkeypatc
             ]
         )
     assert os.listdir(out_dir) == []
+
+
+def test_outputs_are_named_after_the_input(split_coco, tmp_path):
+    """Splitting val2017 next to the train folds leaves them as they were;
+    a fold split into its own folder does not touch the fold."""
+    data = make_coco()
+    out_dir = tmp_path / 'semi_anns'
+    train = tmp_path / 'instances_train2017.json'
+    train.write_text(json.dumps(data))
+    val = tmp_path / 'instances_val2017.json'
+    val.write_text(json.dumps(make_coco(40, seed=1)))
+    args = ['--out-dir', str(out_dir), '--percents', '10', '--folds', '1']
+    split_coco.main(['--ann-file', str(train), *args])
+    train_fold = (out_dir / 'instances_train2017.1@10.json').read_bytes()
+    split_coco.main(['--ann-file', str(val), *args])
+    assert file_names(out_dir) == sorted(
+        expected_names(1, ['10'])
+        + ['instances_val2017.1@10.json', 'instances_val2017.1@10-unlabeled.json']
+    )
+    assert (out_dir / 'instances_train2017.1@10.json').read_bytes() == train_fold
+    assert len(read(out_dir / 'instances_val2017.1@10.json')['images']) == 4
+
+    fold = str(out_dir / 'instances_train2017.1@10.json')  # 20 images
+    split_coco.main(['--ann-file', fold, *args])
+    assert (out_dir / 'instances_train2017.1@10.json').read_bytes() == train_fold
+    again = read(out_dir / 'instances_train2017.1@10.1@10.json')
+    assert len(again['images']) == 2
+
+
+def test_existing_outputs_are_replaced_only_when_asked(split_coco, coco_file, tmp_path):
+    ann_file, _ = coco_file
+    out_dir = tmp_path / 'out'
+    argv = ['--ann-file', ann_file, '--out-dir', str(out_dir), '--folds', '2']
+    split_coco.main([*argv, '--percents', '10'])
+    written = {name: (out_dir / name).read_bytes() for name in file_names(out_dir)}
+    (out_dir / 'instances_train2017.2@10.json').write_text('someone else')
+    # 5 % would be new, 10 % exists: refused before anything is written
+    with pytest.raises(
+        FileExistsError, match=r'4 of the 8 split files exist.*--overwrite'
+    ):
+        split_coco.main([*argv, '--percents', '5', '10', '--seed', '7'])
+    assert file_names(out_dir) == sorted(written)
+    assert (out_dir / 'instances_train2017.2@10.json').read_text() == 'someone else'
+    split_coco.main([*argv, '--percents', '10', '--overwrite'])
+    assert {n: (out_dir / n).read_bytes() for n in file_names(out_dir)} == written
+    # an output that is the input (here through a link), even with --overwrite
+    os.remove(out_dir / 'instances_train2017.1@10.json')
+    os.symlink(ann_file, str(out_dir / 'instances_train2017.1@10.json'))
+    with pytest.raises(FileExistsError, match='is the input'):
+        split_coco.main([*argv, '--percents', '10', '--overwrite'])
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o002, 0o664)])
+def test_files_get_the_umasks_mode(split_coco, coco_file, tmp_path, umask, mode):
+    """0o666 minus the umask, as open() gives: the group can read the folds
+    on a shared file system (a private temporary file would be 0o600)."""
+    ann_file, _ = coco_file
+    out_dir = tmp_path / 'out'
+    previous = os.umask(umask)
+    try:
+        split_coco.main(
+            [
+                '--ann-file',
+                ann_file,
+                '--out-dir',
+                str(out_dir),
+                '--percents',
+                '10',
+                '--folds',
+                '1',
+            ]
+        )
+    finally:
+        os.umask(previous)
+    for name in file_names(out_dir):
+        assert stat.S_IMODE(os.stat(out_dir / name).st_mode) == mode, name

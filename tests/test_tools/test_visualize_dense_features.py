@@ -11,6 +11,8 @@ import pytest
 from conftest import DEMO_CONFIG, PHOTOS, REPO
 from helpers import HEAD, LABEL, load_tool, panel, read_png
 
+from mmpixpro.visualization.colour_bar import BAR_WIDTH
+
 TOOL = osp.join(REPO, 'tools', 'analysis', 'visualize_dense_features.py')
 SQUARE = osp.join(PHOTOS, 'astronaut.png')  # 512 x 512
 WIDE = osp.join(PHOTOS, 'chelsea.png')  # 300 x 451
@@ -41,10 +43,18 @@ def test_main_writes_figures(tool, demo_checkpoint, tmp_path, capsys):
         pca = read_png(str(out / f'{stem}_C5_pca.png'))
         sim = read_png(str(out / f'{stem}_C5_sim.png'))
         assert pca.shape[:2] == (HEAD + LABEL + h, 3 * w)
-        assert sim.shape[:2] == (HEAD + 2 * (LABEL + h), 3 * w)
+        assert sim.shape[:2] == (HEAD + 2 * (LABEL + h), 3 * w + BAR_WIDTH)
         panels[stem] = [panel(pca, 0, col, h, w) for col in range(3)]
         for img in panels[stem]:  # the image and the two PCA maps: not flat
             assert img.std() > 5
+        for img in panels[stem][1:]:  # 3 x 3 (96 px) or 3 x 5 cells, smooth:
+            steps = np.abs(np.diff(img.astype(int), axis=1)).max()
+            assert steps < 40  # no cell edges (blocks would jump by ~100)
+        # the colour scale beside the similarity panels: jet, 1 (red) at the
+        # top, the lowest value (blue) at the bottom
+        bar = sim[HEAD + LABEL + 1 : -1, 3 * w + 6 : 3 * w + 14].astype(int)
+        top, bottom = bar[0].mean(0), bar[-1].mean(0)  # BGR
+        assert top[2] > 100 > top[0] and bottom[0] > 100 > bottom[2]
         # checkpoint and random init give different PCA pictures
         diff = panels[stem][1].astype(int) - panels[stem][2]
         assert np.abs(diff).mean() > 5
@@ -68,7 +78,7 @@ def test_fpn_levels(tool, fpn_head_setup, tmp_path):
         'astronaut_P5_pca.png',
         'astronaut_P5_sim.png',
     ]
-    assert read_png(files[1]).shape == (HEAD + 2 * (LABEL + 64), 64, 3)
+    assert read_png(files[1]).shape == (HEAD + 2 * (LABEL + 64), 64 + BAR_WIDTH, 3)
 
 
 def test_errors(tool, demo_checkpoint, fpn_head_setup, tmp_path):

@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
         parser.error('give --checkpoints, --random, or both')
     if args.epochs < 1 or args.batch_size < 1 or min(args.size) < 1:
         parser.error('--epochs, --batch-size and --size must be positive')
-    return dense_probe(**vars(args), log=lambda s: print(s, flush=True))
+    return dense_probe(**vars(args), log=lambda s: print(s, flush=True), progress=True)
 
 
 if __name__ == '__main__':

@@ -3,6 +3,12 @@ skipped, then mean ± std (mmpixpro.benchmarks.semi_coco.folds)::
 
     python tools/benchmarks/semi_coco.py CHECKPOINT --percents 1 10 \\
         --folds 1 2 3 4 5 --gpus 8 --work-root work_dirs/semi_coco
+
+A run counts as finished only for the same checkpoint (by content), config,
+fold file, GPU count and options (``fold_run.json`` in its folder); give
+each checkpoint its own ``--work-root`` to keep the results of several.
+``--gpus`` defaults to the protocol's 8 (8 x 2 images); with fewer, add
+``--auto-scale-lr`` to scale the learning rate with the total batch.
 """
 
 import argparse
@@ -26,7 +32,15 @@ def main(argv=None) -> dict:
     parser.add_argument('checkpoint', help='PixPro checkpoint to fine-tune')
     parser.add_argument('--percents', nargs='+', type=float, default=[1.0, 10.0])
     parser.add_argument('--folds', nargs='+', type=int, default=[1, 2, 3, 4, 5])
-    parser.add_argument('--gpus', type=int, default=1, help='per run (torchrun if > 1)')
+    parser.add_argument(
+        '--gpus',
+        type=int,
+        default=None,
+        help="per run (torchrun if > 1); default: the protocol's 8",
+    )
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true', help='lr scaled with the total batch'
+    )
     parser.add_argument('--work-root', default='work_dirs/semi_coco')
     parser.add_argument('--ann-dir', default='semi_anns', help='under data_root')
     parser.add_argument('--config-template', default=CONFIG_TEMPLATE, help='{percent}')

@@ -6,13 +6,18 @@ that torchrun restarts resume from the newest checkpoint that loads::
 
     python tools/benchmarks/train.py CONFIG CHECKPOINT [--work-dir DIR] ...
     [RESTARTS=3] tools/benchmarks/dist_benchmark.sh CONFIG CHECKPOINT GPUS [options]
+
+The downstream project's own script fine-tunes the same way, the checkpoint
+given as ``load_from`` (the hook takes a pre-training checkpoint from there)::
+
+    mim train mmdet CONFIG --cfg-options load_from=CHECKPOINT
 """
 
 import argparse
 
 from torch.distributed.elastic.multiprocessing.errors import record
 
-from mmpixpro.benchmarks.finetune import finetune_config
+from mmpixpro.benchmarks.finetune import check_backbone_depth, finetune_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
@@ -28,6 +33,7 @@ def main(argv=None) -> None:
     args = add_run_args(parser).parse_args(argv)
     cfg = merge_run_args(finetune_config(args.config, args.checkpoint), args)
     check_config(cfg)
+    check_backbone_depth(cfg)
     FaultTolerantRunner.from_cfg(cfg).train()
 
 

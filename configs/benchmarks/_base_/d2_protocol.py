@@ -18,6 +18,10 @@ d2_warmup_iters = 1000
 # TEST.PRECISE_BN: BN statistics from 200 iterations of the 16-image batch,
 # right before evaluation (and at the end of training).
 d2_precise_bn = dict(type='PreciseBNBeforeEvalHook', num_samples=200 * 16)
+# The lr is set for 16 images per iteration: a run on another total batch
+# says so at start, with the fix (--auto-scale-lr, or the GPU count).
+d2_lr_base_batch = dict(enable=False, base_batch_size=8 * d2_batch_per_gpu)
+d2_protocol_batch = dict(type='mmpixpro.engine.hooks.ProtocolBatchHook')
 # Training: shorter side drawn from these (INPUT.MIN_SIZE_TRAIN, "choice"),
 # longer side at most 1333 (INPUT.MAX_SIZE_TRAIN), horizontal flip.
 # Test: shorter side 800, longer at most 1333.
@@ -33,11 +37,25 @@ d2_iteration_hooks = dict(
     logger=dict(log_metric_by_epoch=False),
 )
 
+# RPN training (`model.train_cfg.rpn` of every detector): anchors that cross
+# the image border are trained on (RPN.BOUNDARY_THRESH = -1; mmdet's C4 base
+# drops them, allowed_border 0), and each ground-truth box's best anchors are
+# positive at any IoU (the RPN matcher's allow_low_quality_matches; mmdet's
+# assigner needs min_pos_iou 0, its bases have 0.3). IoU >= 0.7 positive,
+# < 0.3 negative, 256 anchors half positive, as mmdet's bases.
+d2_rpn_train_cfg = dict(
+    allowed_border=-1,
+    assigner=dict(match_low_quality=True, min_pos_iou=0.0),
+)
+
 # COCO Mask R-CNN (R50-FPN and R50-C4 alike): the pipelines and the 1x
-# schedule, 90k iterations with lr x 0.1 at 60k and 80k.
+# schedule, 90k iterations with lr x 0.1 at 60k and 80k. Mask targets as
+# detectron2 makes them: each polygon cropped to its RoI and rasterised
+# there (poly2mask=False keeps polygons: PolygonMasks.crop_and_resize),
+# not rasterised at image size and resampled.
 coco_mask_train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False),
     dict(type='RandomChoiceResize', scales=coco_train_scales, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),

@@ -2,7 +2,9 @@
 # normalisation (RGB, ImageNet mean / std, as in
 # configs/selfsup/_base_/models/pixpro_r50_c5.py; a test checks they are
 # equal), SyncBN everywhere, a pytorch-style ResNet trained in full, and the
-# hook that loads the checkpoint given to tools/benchmarks/train.py.
+# hook that loads the checkpoint given to tools/benchmarks/train.py, or as
+# `--cfg-options load_from=PIXPRO.pth` to mmdet's / mmseg's / mmpretrain's
+# own train.py (`mim train`), which find the hook through custom_imports.
 custom_imports = dict(imports=['mmpixpro.benchmarks'], allow_failed_imports=False)
 
 pixpro_mean = [123.675, 116.28, 103.53]
@@ -18,7 +20,7 @@ pixpro_resnet = dict(
     frozen_stages=-1,
     norm_cfg=pixpro_norm_cfg,
     norm_eval=False,
-    init_cfg=None,
+    init_cfg=None,  # nothing downloaded; the hook loads PixPro's (load_from)
 )
 # The C4 RoI head: res5 of the backbone, then one more norm (mmpretrain's
 # ResLayerExtraNorm, registered in mmdet's registry; the authors'
@@ -43,9 +45,3 @@ c4_rules = [
         required=True,
     ),
 ]
-# The C4 detectors' model changes (Faster and Mask R-CNN C4 alike).
-pixpro_c4_model = dict(
-    data_preprocessor=pixpro_preprocessor,
-    backbone=pixpro_resnet,
-    roi_head=dict(shared_head=pixpro_c4_shared_head),
-)

@@ -7,15 +7,27 @@
 # frozen, SyncBN, no weight decay on norm layers; precise BN statistics
 # before the evaluation. Reported as detectron2's VOC evaluator does: "AP"
 # is the mean of the VOC07 11-point AP over IoU 0.50:0.05:0.95
-# (`pascal_voc/mAP` here), with AP50 and AP75.
+# (`pascal_voc/mAP` here), with AP50 and AP75. As detectron2's VOC loader,
+# training learns the objects marked "difficult" too (mmdet's VOCDataset
+# would ignore them); the evaluation ignores them, as VOC's rule and both
+# evaluators do. RPN: detectron2's anchors and matching (d2_protocol.py).
 # From PixPro: backbone res2-4, and backbone.layer4 -> the RoI head's res5.
 _base_ = [
     'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py',
     '../_base_/pixpro_transfer.py',
     '../_base_/d2_protocol.py',
 ]
+# mmpixpro.datasets: VOCDatasetWithDifficult (training; in mmdet's registry).
+custom_imports = dict(
+    imports=['mmpixpro.benchmarks', 'mmpixpro.datasets'], allow_failed_imports=False
+)
 
-model = {{_base_.pixpro_c4_model}}
+model = dict(
+    data_preprocessor={{_base_.pixpro_preprocessor}},
+    backbone={{_base_.pixpro_resnet}},
+    roi_head=dict(shared_head={{_base_.pixpro_c4_shared_head}}),
+    train_cfg=dict(rpn={{_base_.d2_rpn_train_cfg}}),
+)
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
@@ -38,7 +50,7 @@ test_pipeline = [
     ),
 ]
 voc_trainval = dict(
-    type='VOCDataset',
+    type='VOCDatasetWithDifficult',
     data_root='data/VOCdevkit/',
     filter_cfg=dict(filter_empty_gt=True, min_size=32),
     pipeline=train_pipeline,
@@ -100,11 +112,12 @@ param_scheduler = [
     ),
 ]
 optim_wrapper = {{_base_.d2_sgd}}
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+auto_scale_lr = {{_base_.d2_lr_base_batch}}
 default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [
     dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
+    {{_base_.d2_protocol_batch}},
 ]

@@ -5,7 +5,10 @@
 # iterations), training shorter side from 640..800 (step 32, longer at most
 # 1333), test 800; nothing frozen, SyncBN, no weight decay on norm layers;
 # RPN 12000 / 2000 proposals before / after NMS in training, 6000 / 1000 at
-# test; precise BN statistics before the evaluation.
+# test; RPN trained on anchors across the image border too, each box's best
+# anchors positive at any IoU; mask targets from polygons cropped to each
+# RoI; precise BN statistics before the evaluation (detectron2 0.2.1's
+# defaults: _base_/d2_protocol.py).
 # From PixPro: backbone res2-4, and backbone.layer4 -> the RoI head's res5.
 _base_ = [
     'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py',
@@ -13,7 +16,12 @@ _base_ = [
     '../_base_/d2_protocol.py',
 ]
 
-model = {{_base_.pixpro_c4_model}}
+model = dict(
+    data_preprocessor={{_base_.pixpro_preprocessor}},
+    backbone={{_base_.pixpro_resnet}},
+    roi_head=dict(shared_head={{_base_.pixpro_c4_shared_head}}),
+    train_cfg=dict(rpn={{_base_.d2_rpn_train_cfg}}),
+)
 
 train_pipeline = {{_base_.coco_mask_train_pipeline}}
 test_pipeline = {{_base_.coco_mask_test_pipeline}}
@@ -28,11 +36,12 @@ test_dataloader = val_dataloader
 train_cfg = {{_base_.coco_1x_train_cfg}}
 param_scheduler = {{_base_.coco_1x_param_scheduler}}
 optim_wrapper = {{_base_.d2_sgd}}
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+auto_scale_lr = {{_base_.d2_lr_base_batch}}
 default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [
     dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
+    {{_base_.d2_protocol_batch}},
 ]

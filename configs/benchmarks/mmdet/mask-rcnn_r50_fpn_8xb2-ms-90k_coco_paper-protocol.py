@@ -4,7 +4,10 @@
 # warm-up iterations), training shorter side from 640..800 (step 32, longer
 # at most 1333), test 800; nothing frozen; SyncBN in the backbone, the FPN,
 # the box head (4 convs + 1 fc) and the mask head; no weight decay on norm
-# layers; precise BN statistics before the evaluation.
+# layers; each box's best anchors positive for the RPN at any IoU, anchors
+# across the border trained on; mask targets from polygons cropped to each
+# RoI; precise BN statistics before the evaluation (detectron2 0.2.1's
+# defaults: _base_/d2_protocol.py).
 # From PixPro: the backbone, and the FPN when the checkpoint has Mask R-CNN's
 # (configs/selfsup/pixpro_r50_p3-p6_*.py); a C5 checkpoint leaves the FPN
 # fresh, an FCOS FPN does not fit and stops the run.
@@ -28,6 +31,7 @@ model = dict(
         # MaskRCNNConvUpsampleHead: 4 convs, NORM SyncBN
         mask_head=dict(norm_cfg=norm_cfg),
     ),
+    train_cfg=dict(rpn={{_base_.d2_rpn_train_cfg}}),
 )
 
 train_pipeline = {{_base_.coco_mask_train_pipeline}}
@@ -43,7 +47,7 @@ test_dataloader = val_dataloader
 train_cfg = {{_base_.coco_1x_train_cfg}}
 param_scheduler = {{_base_.coco_1x_param_scheduler}}
 optim_wrapper = {{_base_.d2_sgd}}
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+auto_scale_lr = {{_base_.d2_lr_base_batch}}
 default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
@@ -53,4 +57,5 @@ custom_hooks = [
         rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
     ),
     {{_base_.d2_precise_bn}},
+    {{_base_.d2_protocol_batch}},
 ]

@@ -18,10 +18,17 @@ default_hooks = dict(
         backend_args=dict(backend='atomic_local'),
     ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # Long-run safety (mmpixpro.engine.hooks); override or disable by key.
+    # New augmentations every epoch: the epoch in the dataloader workers' seeds.
+    worker_seed=dict(type='EpochWorkerSeedHook'),
+    # Long-run safety (mmpixpro.engine.hooks); override by key (a key of
+    # these is dropped with default_hooks.pop(KEY) in a config, not None).
+    # All ranks stop together, before a checkpoint of non-finite weights.
     non_finite_loss=dict(type='NonFiniteLossHook'),
+    # The limit applies to the unreadable images of all ranks together.
     unreadable_images=dict(type='UnreadableImageHook', max_fraction=0.01),
     feature_spread=dict(type='FeatureSpreadHook', threshold=0.05),
+    # One warning when world size x batch size is not auto_scale_lr.base_batch_size.
+    protocol_batch=dict(type='ProtocolBatchHook'),
 )
 
 env_cfg = dict(
@@ -41,6 +48,7 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-# Data order and augmentation are reproducible from the seed; workers and
-# ranks get distinct seeds from mmengine's worker_init_fn.
+# Data order and augmentation are reproducible from the seed; each epoch,
+# rank and dataloader worker draws its own stream (EpochWorkerSeedHook,
+# from seed, epoch, rank and worker id), and a resumed epoch the same one.
 randomness = dict(seed=0, deterministic=False)

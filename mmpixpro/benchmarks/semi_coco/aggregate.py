@@ -24,6 +24,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmpixpro.utils.atomic_file import atomic_open
+
 from .split import format_percent
 
 METRICS = ('coco/bbox_mAP', 'coco/segm_mAP')
@@ -98,14 +100,15 @@ def last_metrics(scalars_file: str) -> Optional[Dict[str, float]]:
     return {key: float(found[key]) for key in METRICS if key in found}
 
 
-def read_run(work_dir: str) -> Dict[str, float]:
-    """Final metrics of one run.
+def find_metrics(work_dir: str) -> Tuple[str, Dict[str, float]]:
+    """The newest ``scalars.json`` holding ``coco/bbox_mAP``, and its final
+    metrics.
 
     Args:
         work_dir: The run directory.
 
     Returns:
-        The metrics of the newest ``scalars.json`` holding ``coco/bbox_mAP``.
+        ``(path of the file, metrics)``.
 
     Raises:
         ValueError: No ``scalars.json`` under the directory has the metric.
@@ -113,10 +116,19 @@ def read_run(work_dir: str) -> Dict[str, float]:
     for scalars_file in reversed(find_scalars(work_dir)):
         metrics = last_metrics(scalars_file)
         if metrics is not None:
-            return metrics
+            return scalars_file, metrics
     raise ValueError(
         f'no {KEY_METRIC} in any scalars.json under run directory {work_dir}'
     )
+
+
+def read_run(work_dir: str) -> Dict[str, float]:
+    """Final metrics of one run (those of :func:`find_metrics`).
+
+    Raises:
+        ValueError: No ``scalars.json`` under the directory has the metric.
+    """
+    return find_metrics(work_dir)[1]
 
 
 def collect_runs(
@@ -260,7 +272,8 @@ def markdown_table(result: Dict[str, Dict[str, Any]]) -> str:
 
 
 def write_outputs(prefix: str, result: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Write ``{prefix}.csv`` and ``{prefix}.json``.
+    """Write ``{prefix}.csv`` and ``{prefix}.json`` (each replaced whole:
+    a reader never sees half a table).
 
     Args:
         prefix: Output path without extension.
@@ -276,7 +289,7 @@ def write_outputs(prefix: str, result: Dict[str, Dict[str, Any]]) -> List[str]:
     columns = ['percent', 'n', 'folds']
     for metric in METRICS:
         columns += [f'{short_name(metric)}_mean', f'{short_name(metric)}_std']
-    with open(csv_path, 'w', encoding='utf-8', newline='') as f:
+    with atomic_open(csv_path, 'w', overwrite=True) as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         for label, row in result.items():
@@ -287,7 +300,7 @@ def write_outputs(prefix: str, result: Dict[str, Dict[str, Any]]) -> List[str]:
                     [repr(stats['mean']), repr(stats['std'])] if stats else ['', '']
                 )
             writer.writerow(cells)
-    with open(json_path, 'w', encoding='utf-8') as f:
+    with atomic_open(json_path, 'w', overwrite=True) as f:
         json.dump(result, f, indent=2)
         f.write('\n')
     return [csv_path, json_path]

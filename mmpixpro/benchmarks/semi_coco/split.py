@@ -2,10 +2,11 @@
 
 For every fold (numbered from 1) and every percentage, a labelled subset of the
 images is drawn without replacement, and the remaining images form its
-unlabelled complement::
+unlabelled complement, named after the input file (``instances_train2017``
+for ``instances_train2017.json``)::
 
-    {out_dir}/instances_train2017.{fold}@{percent}.json
-    {out_dir}/instances_train2017.{fold}@{percent}-unlabeled.json
+    {out_dir}/{input name}.{fold}@{percent}.json
+    {out_dir}/{input name}.{fold}@{percent}-unlabeled.json
 
 Each subset keeps exactly the annotations of its images; every other top-level
 entry (``categories``, ``info``, ``licenses``, ...) is copied unchanged.  Each
@@ -13,9 +14,12 @@ fold's draw depends only on ``(seed, fold, percent)``, so the same call gives
 byte-identical files.
 
 Everything is validated and every subset is built before anything is written;
-files are first written to temporary files in the output directory and only
-renamed into place (``os.replace``) once all of them were written, so a failed
-run leaves no output behind.
+an output that exists is refused (before the input is read) unless
+``overwrite`` is given, and one that is the input always. Files are first
+written to temporary files in the output directory (created ``0o666`` minus
+the umask, as ``open()`` does: readable by the group where the umask allows)
+and only renamed into place once all of them were written, so a failed run
+leaves no output behind (mmpixpro.utils.atomic_file).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import json
 import os
 import os.path as osp
 import sys
-import tempfile
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-PREFIX = 'instances_train2017'
+from mmpixpro.utils.atomic_file import AtomicFile, OutputExistsError, check_output
+
+PREFIX = 'instances_train2017'  # the name of train2017's splits
 
 
 def _progress(
@@ -68,17 +73,25 @@ def format_percent(percent: float) -> str:
     return '{:g}'.format(percent)
 
 
-def output_names(fold: int, percent: float) -> Tuple[str, str]:
+def input_name(ann_file: str) -> str:
+    """The name the splits of ``ann_file`` carry: its file name without
+    ``.json`` (``instances_val2017`` for ``.../instances_val2017.json``)."""
+    name = osp.basename(ann_file)
+    return name[: -len('.json')] if name.lower().endswith('.json') else name
+
+
+def output_names(fold: int, percent: float, prefix: str = PREFIX) -> Tuple[str, str]:
     """File names of the labelled and unlabelled subsets of one split.
 
     Args:
         fold: Fold number, starting at 1.
         percent: Percentage of labelled images.
+        prefix: The input's name (:func:`input_name`).
 
     Returns:
         ``(labelled_name, unlabelled_name)``.
     """
-    stem = f'{PREFIX}.{fold}@{format_percent(percent)}'
+    stem = f'{prefix}.{fold}@{format_percent(percent)}'
     return f'{stem}.json', f'{stem}-unlabeled.json'
 
 
@@ -242,6 +255,7 @@ def build_splits(
     percents: Sequence[float],
     folds: int,
     seed: int,
+    prefix: str = PREFIX,
 ) -> List[Tuple[str, Dict[str, Any]]]:
     """Draw every labelled subset and its unlabelled complement in memory.
 
@@ -252,6 +266,7 @@ def build_splits(
         percents: Percentages of labelled images (already de-duplicated).
         folds: Number of folds.
         seed: Base seed.
+        prefix: The input's name, which the file names start with.
 
     Returns:
         ``(file_name, coco_dict)`` pairs, labelled then unlabelled for each
@@ -271,42 +286,53 @@ def build_splits(
         ann_labelled = np.zeros(len(ann_index), dtype=bool)
         ann_labelled[known] = labelled[ann_index[known]]
         ann_unlabelled = known & ~ann_labelled
-        name, unlabelled_name = output_names(fold, percent)
+        name, unlabelled_name = output_names(fold, percent, prefix)
         splits.append((name, subset(data, labelled, ann_labelled)))
         splits.append((unlabelled_name, subset(data, ~labelled, ann_unlabelled)))
     return splits
 
 
-def write_all(out_dir: str, splits: Sequence[Tuple[str, Dict[str, Any]]]) -> List[str]:
+def write_all(
+    out_dir: str, splits: Sequence[Tuple[str, Dict[str, Any]]], overwrite: bool = False
+) -> List[str]:
     """Write every split, atomically and all-or-nothing.
 
     Each file goes to a temporary file in ``out_dir`` first; only when all of
-    them are written are they renamed to their final names.  On failure the
-    temporary files are removed.
+    them are written are they renamed to their final names. On failure the
+    temporary files are removed, and so are the files this call had already
+    renamed into place where nothing was there before (without
+    ``overwrite``, a file that appeared meanwhile is never replaced).
 
     Args:
         out_dir: Output directory (created if needed).
         splits: ``(file_name, coco_dict)`` pairs.
+        overwrite: Replace existing files.
 
     Returns:
         Paths of the written files.
     """
     os.makedirs(out_dir, exist_ok=True)
-    pending: List[Tuple[str, str]] = []
+    pending: List[AtomicFile] = []
+    placed: List[str] = []
     try:
         for name, content in _progress(splits, len(splits), 'writing'):
-            fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=out_dir)
-            pending.append((tmp, osp.join(out_dir, name)))
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(content, f, separators=(',', ':'))
-        for tmp, final in pending:
-            os.replace(tmp, final)
-    except BaseException:
-        for tmp, _ in pending:
-            if osp.exists(tmp):
-                os.remove(tmp)
+            out = AtomicFile(osp.join(out_dir, name), 'w', overwrite=overwrite)
+            pending.append(out)
+            json.dump(content, out.file, separators=(',', ':'))
+        for out in pending:
+            out.commit()
+            placed.append(out.path)
+    except BaseException as e:
+        for out in pending:
+            out.discard()
+        if not overwrite:  # these did not exist before this call
+            for path in placed:
+                os.remove(path)
+        failed = [out for out in pending if out.write_error is not None]
+        if failed:  # disk full ...: one line naming the file
+            raise failed[0].explain(e) from e
         raise
-    return [final for _, final in pending]
+    return [out.path for out in pending]
 
 
 def format_summary(splits: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
@@ -326,32 +352,69 @@ def format_summary(splits: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
     return '\n'.join(lines)
 
 
+def check_outputs(
+    ann_file: str,
+    out_dir: str,
+    percents: Sequence[float],
+    folds: int,
+    overwrite: bool,
+) -> None:
+    """Refuse outputs that are ``ann_file`` (always) or exist (unless
+    ``overwrite``), before anything is read or written.
+
+    Raises:
+        OutputExistsError: naming the first such file and how many there are.
+    """
+    prefix = input_name(ann_file)
+    paths = [
+        osp.join(out_dir, name)
+        for fold in range(1, folds + 1)
+        for percent in percents
+        for name in output_names(fold, percent, prefix)
+    ]
+    for path in paths:
+        check_output(path, [ann_file], overwrite=True)  # the input: never
+    existing = [path for path in paths if osp.lexists(path)]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f'{len(existing)} of the {len(paths)} split files exist already, '
+            f'e.g. {existing[0]!r}; give another --out-dir, or --overwrite to '
+            'replace them'
+        )
+
+
 def split_coco(
     ann_file: str,
     out_dir: str,
     percents: Sequence[float] = (1.0, 2.0, 5.0, 10.0),
     folds: int = 5,
     seed: int = 1,
+    overwrite: bool = False,
 ) -> List[Tuple[str, Dict[str, Any]]]:
     """Draw and write every split of ``ann_file`` into ``out_dir``.
 
     Args:
         ann_file: COCO instances file to split.
-        out_dir: Where the splits go.
+        out_dir: Where the splits go, named after ``ann_file``
+            (:func:`input_name`).
         percents: Percentages of labelled images, each in (0, 100); 1 and
             1.0 name the same files and are drawn once.
         folds: Number of folds.
         seed: Base random seed.
+        overwrite: Replace existing split files (never ``ann_file``).
 
     Returns:
         ``(path, coco_dict)`` of every written file.
 
     Raises:
         FileNotFoundError: The annotation file does not exist.
+        FileExistsError: An output exists (without ``overwrite``) or is
+            ``ann_file``; checked before the file is read.
         ValueError: Bad input or settings; nothing is written then.
     """
     percents = list({format_percent(p): p for p in percents}.values())
     check_options(percents, folds, seed)
+    check_outputs(ann_file, out_dir, percents, folds, overwrite)
     data = load_coco(ann_file)
     check_counts(ann_file, len(data['images']), percents)
 
@@ -363,6 +426,7 @@ def split_coco(
             'that are not in "images"; they are left out of every split',
             file=sys.stderr,
         )
-    splits = build_splits(data, ann_index, percents, folds, seed)
-    paths = write_all(out_dir, splits)
+    prefix = input_name(ann_file)
+    splits = build_splits(data, ann_index, percents, folds, seed, prefix)
+    paths = write_all(out_dir, splits, overwrite)
     return list(zip(paths, (content for _, content in splits)))

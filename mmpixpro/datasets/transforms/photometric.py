@@ -14,7 +14,7 @@ The maps are torchvision's (as used by the PixPro recipe), for an image
 Each works on the uint8 image with one to four OpenCV calls (saturating,
 rounding), where mmpretrain's equivalents pass through float arrays or PIL
 copies; results agree with torchvision's to rounding (tested).
-``tools/analysis/speed.py`` times the whole two-view pipeline.
+``.dev_scripts/speed.py`` times the whole two-view pipeline.
 """
 
 import math

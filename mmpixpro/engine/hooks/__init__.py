@@ -1,11 +1,15 @@
+from .epoch_worker_seed_hook import EpochWorkerSeedHook
 from .feature_spread_hook import FeatureSpreadHook
 from .momentum_restart_hook import MomentumRestartHook
 from .non_finite_loss_hook import NonFiniteLossHook
+from .protocol_batch_hook import ProtocolBatchHook
 from .unreadable_image_hook import UnreadableImageHook
 
 __all__ = [
+    'EpochWorkerSeedHook',
     'FeatureSpreadHook',
     'MomentumRestartHook',
     'NonFiniteLossHook',
+    'ProtocolBatchHook',
     'UnreadableImageHook',
 ]

@@ -1,8 +1,15 @@
 """Warn when the pixel features stop varying over pixels (collapse)."""
 
+import torch
 from mmengine.hooks import Hook
 
 from mmpixpro.registry import HOOKS
+
+
+def scalar(value) -> float:
+    """A logged value as a float (a loss tensor still requires grad:
+    ``float()`` of it warns)."""
+    return float(torch.as_tensor(value).detach())
 
 
 @HOOKS.register_module()
@@ -31,7 +38,7 @@ class FeatureSpreadHook(Hook):
         self, runner, batch_idx, data_batch=None, outputs=None
     ) -> None:
         spread = (outputs or {}).get('feature_spread')
-        if spread is None or float(spread) >= self.threshold:
+        if spread is None or scalar(spread) >= self.threshold:
             return
         if (
             self.last_warning is not None
@@ -41,7 +48,7 @@ class FeatureSpreadHook(Hook):
         self.last_warning = runner.iter
         self.warnings += 1
         runner.logger.warning(
-            f'iteration {runner.iter + 1}: pixel-feature spread {float(spread):.4f} < '
+            f'iteration {runner.iter + 1}: pixel-feature spread {scalar(spread):.4f} < '
             f'{self.threshold}: the features hardly vary over pixels any more '
-            f'(collapse); loss {float(outputs.get("loss", float("nan"))):.4f}'
+            f'(collapse); loss {scalar(outputs.get("loss", float("nan"))):.4f}'
         )

@@ -1,10 +1,29 @@
-"""Count, log and limit the images that could not be read."""
+"""Count, log and limit the images that could not be read, over all ranks."""
 
-from typing import Set
+from typing import List, Set
 
+import torch
+from mmengine.dist import all_gather_object, all_reduce, get_world_size
 from mmengine.hooks import Hook
 
+from mmpixpro.engine.run_failure import UnreadableImagesError
 from mmpixpro.registry import HOOKS
+
+
+def gather_new_paths(new: Set[str]) -> Set[str]:
+    """The union of every rank's ``new`` paths, on every rank.
+
+    One ``all_reduce`` of a count each iteration; the paths themselves are
+    gathered only in the (rare) iterations where some rank has any.
+    """
+    if get_world_size() == 1:
+        return set(new)
+    count = torch.tensor([len(new)], dtype=torch.int64)
+    all_reduce(count)
+    if int(count) == 0:
+        return set()
+    gathered: List[List[str]] = all_gather_object(sorted(new))
+    return {path for paths in gathered for path in paths}
 
 
 @HOOKS.register_module()
@@ -12,8 +31,11 @@ class UnreadableImageHook(Hook):
     """Log every unreadable image once, stop when there are too many.
 
     Reads the ``skipped_images`` that :class:`ImageFolder` attaches to a
-    sample when it had to draw another image (under DDP each process counts
-    what it saw).
+    sample when it had to draw another image. Under DDP each process sees
+    its share of the data: the ranks gather their new paths every iteration,
+    so every rank holds the same set of unreadable images of the whole run,
+    the limit applies to that total (not to one rank's count), rank 0 logs
+    each path once, and all ranks stop in the same iteration.
 
     Args:
         max_fraction (float): Stop training with an error once more than this
@@ -31,24 +53,27 @@ class UnreadableImageHook(Hook):
     def after_train_iter(
         self, runner, batch_idx, data_batch=None, outputs=None
     ) -> None:
-        if not data_batch or 'data_samples' not in data_batch:
-            return
         new = set()
-        for sample in data_batch['data_samples'] or []:
+        samples = (data_batch or {}).get('data_samples') or []
+        for sample in samples:
             new.update(getattr(sample, 'metainfo', {}).get('skipped_images', []))
-        new -= self.skipped
+        new = gather_new_paths(new - self.skipped) - self.skipped
         if not new:
             return
         self.skipped |= new
         total = len(runner.train_dataloader.dataset)
-        for path in sorted(new):
-            runner.logger.warning(f'unreadable image skipped: {path}')
-        runner.logger.warning(
-            f'{len(self.skipped)} of {total} images unreadable so far'
-        )
+        world = get_world_size()
+        ranks = '' if world == 1 else f' (over the {world} ranks)'
+        if runner.rank == 0:
+            for path in sorted(new):
+                runner.logger.warning(f'unreadable image skipped: {path}')
+            runner.logger.warning(
+                f'{len(self.skipped)} of {total} images unreadable so far{ranks}'
+            )
         if len(self.skipped) > self.max_fraction * total:
-            raise RuntimeError(
+            raise UnreadableImagesError(
                 f'{len(self.skipped)} of {total} images are unreadable, more than '
-                f'max_fraction={self.max_fraction}: check the data '
-                f'(e.g. {sorted(self.skipped)[:5]})'
+                f'max_fraction={self.max_fraction}{ranks}: check the data '
+                f'(e.g. {sorted(self.skipped)[:5]}) or raise '
+                'default_hooks.unreadable_images.max_fraction'
             )

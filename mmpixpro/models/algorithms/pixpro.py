@@ -1,11 +1,9 @@
 """PixPro: pixel-level consistency with a momentum target."""
 
-import math
 import types
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.logging import MessageHub
 from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
@@ -74,7 +72,7 @@ class PixPro(BaseSelfSupervisor):
         channels_last (bool): Keep weights and input images in the
             ``channels_last`` memory format. Same results up to float
             rounding. Defaults to False; the pre-training configs set it
-            (``tools/analysis/speed.py --compare-channels-last``).
+            (``.dev_scripts/speed.py --compare-channels-last``).
         pretrained, data_preprocessor, init_cfg: see ``BaseSelfSupervisor``.
     """
 
@@ -250,14 +248,9 @@ class PixPro(BaseSelfSupervisor):
         return feats[-1], tuple(net['projector'](dense))
 
     def momentum_tau(self) -> float:
-        """``tau`` used by the target update of the current iteration."""
-        steps = int(self.target_net.steps)
-        max_iters = MessageHub.get_current_instance().get_info('max_iters')
-        if not max_iters:
-            return 1.0 - self.base_momentum
-        return (
-            1.0 - self.base_momentum * (math.cos(math.pi * steps / max_iters) + 1) / 2
-        )
+        """``tau`` used by the target update of the current iteration:
+        ``1 - m_k`` of :meth:`FusedCosineEMA.momentum_at`."""
+        return 1.0 - self.target_net.momentum_at(int(self.target_net.steps))
 
     @torch.compiler.disable
     def update_target(self, online: nn.ModuleDict, device: torch.device) -> Tensor:
@@ -282,8 +275,10 @@ class PixPro(BaseSelfSupervisor):
                 ``coords`` tensor ``[2, 4]`` holding the views' crop boxes.
 
         Returns:
-            dict[str, Tensor]: The loss terms (``loss``, ``loss_instance``)
-            and logged statistics.
+            dict[str, Tensor]: The loss terms (``loss_pixel``,
+            ``loss_instance``; mmengine's ``parse_losses`` sums every
+            ``loss*`` term into the ``loss`` it back-propagates and logs) and
+            logged statistics.
         """
         if len(inputs) != 2:
             raise ValueError(f'PixPro needs 2 views, got {len(inputs)}')

@@ -1,5 +1,7 @@
 """The dense (per-pixel) projector of PixPro."""
 
+import warnings
+from contextlib import contextmanager
 from typing import Optional, Sequence, Tuple
 
 from mmcv.cnn import ConvModule
@@ -7,6 +9,17 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmpixpro.registry import MODELS
+
+
+@contextmanager
+def conv_bias_before_norm():
+    """Build a ``ConvModule`` with a bias before its BN without mmcv's
+    "Unnecessary conv bias" warning: the bias is the release's (its MLP2d,
+    ``linear1.bias`` in its checkpoints and ``...0.conv.bias`` in ours), kept
+    so that every checkpoint loads as it is."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', 'Unnecessary conv bias before')
+        yield
 
 
 @MODELS.register_module()
@@ -36,17 +49,16 @@ class DenseProjector(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
-        self.projector = nn.Sequential(
-            ConvModule(
+        with conv_bias_before_norm():
+            hidden = ConvModule(
                 in_channels,
                 hid_channels,
                 1,
                 bias=True,
                 norm_cfg=norm_cfg,
                 act_cfg=dict(type='ReLU'),
-            ),
-            nn.Conv2d(hid_channels, out_channels, 1),
-        )
+            )
+        self.projector = nn.Sequential(hidden, nn.Conv2d(hid_channels, out_channels, 1))
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """Project each map of ``inputs`` (``[N, C, H, W]`` each)."""

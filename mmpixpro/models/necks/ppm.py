@@ -16,6 +16,8 @@ from mmpixpro.models.losses.pixel_loss_base import (
 from mmpixpro.models.utils.chunked import map_row_chunks, rows_per_chunk
 from mmpixpro.registry import MODELS
 
+from .dense_projector import conv_bias_before_norm
+
 #: Added to the clipped cosine before a power ``gamma < 1``, whose gradient
 #: is unbounded at 0 (the authors' release does the same).
 POWER_EPS = 1e-6
@@ -98,17 +100,18 @@ class PixelPropagationModule(BaseModule):
         elif num_layers == 1:
             self.transform = nn.Conv2d(in_channels, in_channels, 1)
         else:  # (l - 1) x conv-BN-ReLU, then a plain conv
-            hidden = [
-                ConvModule(
-                    in_channels,
-                    in_channels,
-                    1,
-                    bias=True,
-                    norm_cfg=norm_cfg,
-                    act_cfg=dict(type='ReLU'),
-                )
-                for _ in range(num_layers - 1)
-            ]
+            with conv_bias_before_norm():  # the release's MLP2d: a bias
+                hidden = [
+                    ConvModule(
+                        in_channels,
+                        in_channels,
+                        1,
+                        bias=True,
+                        norm_cfg=norm_cfg,
+                        act_cfg=dict(type='ReLU'),
+                    )
+                    for _ in range(num_layers - 1)
+                ]
             self.transform = nn.Sequential(
                 *hidden, nn.Conv2d(in_channels, in_channels, 1)
             )

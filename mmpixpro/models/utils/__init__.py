@@ -3,7 +3,6 @@ from .ema import FusedCosineEMA
 from .pixel_pairs import (
     feature_cell_centres,
     normalised_distance,
-    pixel_pair_distance,
     pixel_pair_mask,
     positive_pairs,
 )
@@ -14,7 +13,6 @@ __all__ = [
     'map_row_chunks',
     'normalised_distance',
     'pair_rule_loss',
-    'pixel_pair_distance',
     'pixel_pair_mask',
     'positive_pairs',
     'rows_per_chunk',

@@ -10,7 +10,7 @@ backward is that of one chunk. When all rows fit (C5, and most FPN levels at
 Results equal the dense computation up to float summation order.
 """
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -27,6 +27,49 @@ def rows_per_chunk(
     if max_elements is None or batch * rows * cols <= max_elements:
         return rows
     return max(1, max_elements // (batch * cols))
+
+
+#: Bytes that the dense blocks of one step keep per element until the
+#: backward pass (the matrices, masks and intermediates of the pair rule and
+#: the PPM): 8.32 GiB for the 629 M elements of P3 at 448 px, batch 16 (both
+#: directions, both views: 14.2 B each; docs/en/notes/performance.md, measured on
+#: CPU), rounded up.
+DENSE_BYTES_PER_ELEMENT = 16
+
+
+def dense_block_elements(
+    batch: int, sizes: Sequence[Tuple[int, int]], with_ppm: bool = True
+) -> int:
+    """Elements of the ``[N, HW, HW]`` blocks of one step, all levels.
+
+    For each level of ``HW1`` / ``HW2`` pixels in the two views: the pair
+    rule and loss in both directions (``2 N HW1 HW2``) and, with a PPM, its
+    similarity in each view (``N HW1^2 + N HW2^2``). Autograd keeps them all
+    until the backward pass.
+    """
+    total = 0
+    for hw1, hw2 in sizes:
+        total += 2 * hw1 * hw2 + ((hw1 * hw1 + hw2 * hw2) if with_ppm else 0)
+    return batch * total
+
+
+def dense_fits(
+    elements: int,
+    free_bytes: int,
+    share: float,
+    bytes_per_element: int = DENSE_BYTES_PER_ELEMENT,
+) -> bool:
+    """Whether dense blocks of ``elements`` elements fit in ``share`` of
+    ``free_bytes``: ``elements * bytes_per_element <= share * free_bytes``."""
+    return elements * bytes_per_element <= share * free_bytes
+
+
+def free_device_memory(device: torch.device) -> int:
+    """Bytes a CUDA device can still give this process: free on the device
+    plus what PyTorch's caching allocator holds unused."""
+    free, _ = torch.cuda.mem_get_info(device)
+    cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return int(free + cached)
 
 
 def map_row_chunks(

@@ -44,8 +44,15 @@ class FusedCosineEMA(CosineEMA):
     """
 
     def momentum_at(self, steps: Tensor) -> float:
-        """``m_k`` exactly as :meth:`CosineEMA.avg_func` computes it."""
+        """``m_k`` exactly as :meth:`CosineEMA.avg_func` computes it.
+
+        The one place the schedule is written: :class:`PixPro` logs
+        ``tau_k = 1 - m_k`` from it. Before a Runner has set ``max_iters``
+        (a model used outside training) it is ``m_0``, the first update's.
+        """
         max_iters = MessageHub.get_current_instance().get_info('max_iters')
+        if not max_iters:
+            return self.momentum
         cosine = (cos(pi * steps / float(max_iters)) + 1) / 2
         return self.end_momentum - (self.end_momentum - self.momentum) * cosine
 

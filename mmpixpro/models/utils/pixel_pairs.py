@@ -54,26 +54,6 @@ def check_same_shape(coords1: Tensor, coords2: Tensor) -> None:
         )
 
 
-def pixel_pair_distance(
-    coords1: Tensor,
-    coords2: Tensor,
-    shape1: Sequence[int],
-    shape2: Sequence[int],
-) -> Tensor:
-    """Normalised distances between the cells of two views.
-
-    ``dist(i, j) = ||centre1_i - centre2_j|| / max(diag1, diag2)``, where the
-    diagonals are those of one feature bin of each view.
-
-    Returns:
-        Tensor: ``[N, H1*W1, H2*W2]``.
-    """
-    check_same_shape(coords1, coords2)
-    centres1, diag1 = feature_cell_centres(coords1, shape1)
-    centres2, diag2 = feature_cell_centres(coords2, shape2)
-    return normalised_distance(centres1, centres2, torch.maximum(diag1, diag2))
-
-
 def normalised_distance(centres1: Tensor, centres2: Tensor, max_diag: Tensor) -> Tensor:
     """``||c1_i - c2_j|| / max_diag``: ``[N, R, 2] x [N, HW, 2] -> [N, R, HW]``.
 

@@ -144,9 +144,9 @@ def test_instance_and_pixel_branches_share_one_backbone_pass_per_view(tmp_path):
     )
     imgs, samples = views()
     losses = model.loss(imgs, samples)
-    assert set(losses) >= {'loss', 'loss_instance'}
+    assert set(losses) >= {'loss_pixel', 'loss_instance'}
     assert calls == {'online': 2, 'target': 2}
-    (losses['loss'] + losses['loss_instance']).backward()
+    (losses['loss_pixel'] + losses['loss_instance']).backward()
     assert model.instance_head.projector.projector[0].conv.weight.grad is not None
     assert model.bbox_head.reg_convs[0].conv.weight.grad is not None
 
@@ -217,9 +217,9 @@ def test_channels_last_gives_the_same_loss_and_gradients(tmp_path):
     results = []
     for model in (plain, fast):
         losses = model.loss(imgs, samples)
-        losses['loss'].backward()
+        losses['loss_pixel'].backward()
         results.append(
-            (losses['loss'].detach(), model.backbone.conv1.weight.grad.clone())
+            (losses['loss_pixel'].detach(), model.backbone.conv1.weight.grad.clone())
         )
     assert torch.allclose(results[0][0], results[1][0], atol=1e-10)
     assert torch.allclose(results[0][1], results[1][1], atol=1e-10, rtol=1e-8)

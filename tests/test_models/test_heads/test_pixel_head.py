@@ -17,7 +17,7 @@ def test_loss_is_minus_four_when_branches_agree_on_every_pair():
     coords1 = torch.tensor([[0, 0, 1, 1], [0, 0, 0.6, 0.6]])
     coords2 = torch.tensor([[1, 0, 0, 1], [0.2, 0.2, 1, 1]])
     out = head.loss((feat,), (feat,), (feat,), (feat,), coords1, coords2)
-    assert torch.allclose(out['loss'], torch.tensor(-4.0), atol=1e-4)
+    assert torch.allclose(out['loss_pixel'], torch.tensor(-4.0), atol=1e-4)
     assert out['num_pos_pairs'] > 0
 
 
@@ -73,7 +73,7 @@ def test_symmetric_directions_use_the_transposed_mask():
     expected = hand_pixpro_direction(o1, t2, c1, c2) + hand_pixpro_direction(
         o2, t1, c2, c1
     )
-    assert out['loss'].item() == pytest.approx(expected, abs=1e-5)
+    assert out['loss_pixel'].item() == pytest.approx(expected, abs=1e-5)
     # and the mask of direction 2 -> 1 is the transpose of 1 -> 2
     mask = pixel_pair_mask(c1, c2, (3, 3), (3, 3))
     assert torch.equal(pixel_pair_mask(c2, c1, (3, 3), (3, 3)), mask.transpose(1, 2))
@@ -86,9 +86,9 @@ def test_levels_are_averaged():
     c2 = torch.tensor([[0.3, 0.2, 1, 1]])
     big = [torch.randn(1, 8, 6, 6) for _ in range(4)]
     small = [torch.randn(1, 8, 3, 3) for _ in range(4)]
-    both = head.loss(*[(b, s) for b, s in zip(big, small)], c1, c2)['loss']
-    one = head.loss(*[(b,) for b in big], c1, c2)['loss']
-    two = head.loss(*[(s,) for s in small], c1, c2)['loss']
+    both = head.loss(*[(b, s) for b, s in zip(big, small)], c1, c2)['loss_pixel']
+    one = head.loss(*[(b,) for b in big], c1, c2)['loss_pixel']
+    two = head.loss(*[(s,) for s in small], c1, c2)['loss_pixel']
     assert torch.allclose(both, (one + two) / 2)
 
 

@@ -107,10 +107,10 @@ def test_head_under_fp16_autocast_matches_fp32(loss):
         )
         feats = [aligned(seed=s).requires_grad_() for s in range(4)]
         levels = [(f,) for f in feats]
-        fp32 = head.loss(*levels, c1, c2)['loss']
+        fp32 = head.loss(*levels, c1, c2)['loss_pixel']
         with torch.autocast(**FP16):
             out = head.loss(*levels, c1, c2)
-        low = out['loss']
+        low = out['loss_pixel']
         low.backward()
         assert low.dtype == torch.float32 and torch.isfinite(low)
         assert out['num_pos_pairs'].item() == 784 * 784

@@ -52,7 +52,7 @@ def test_low_temperature_and_the_pixpro_pairs():
     out = head.loss((x,), (x,), (x,), (x,), c, c)
     loss_fn = PixContrastLoss()
     # the two directions are averaged (here they are equal)
-    assert torch.allclose(out['loss'], loss_fn(x, x, mask))
+    assert torch.allclose(out['loss_pixel'], loss_fn(x, x, mask))
 
 
 def test_averaged_over_each_images_pixels_then_over_images():
@@ -84,7 +84,7 @@ def test_head_averages_the_two_directions():
     loss_fn = PixContrastLoss(temperature=0.2)
     l12 = loss_fn(x1, x2, pixel_pair_mask(c1, c2, (3, 3), (3, 3)))
     l21 = loss_fn(x2, x1, pixel_pair_mask(c2, c1, (3, 3), (3, 3)))
-    assert torch.allclose(out['loss'], (l12 + l21) / 2)
+    assert torch.allclose(out['loss_pixel'], (l12 + l21) / 2)
     assert not torch.allclose(l12, l21)
 
 

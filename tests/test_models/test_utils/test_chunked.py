@@ -23,7 +23,7 @@ def loss_and_grads(head, feats, c1, c2):
     for f in feats:
         f.grad = None
     out = head.loss((feats[0],), (feats[1],), (feats[2],), (feats[3],), c1, c2)
-    out['loss'].backward()
+    out['loss_pixel'].backward()
     params = [p.grad.clone() for p in head.parameters() if p.grad is not None]
     for p in head.parameters():
         p.grad = None
@@ -49,7 +49,7 @@ def test_chunked_head_equals_dense(loss, num_layers):
     dense.double(), chunked.double()
     out_d, grads_d, params_d = loss_and_grads(dense, feats, c1, c2)
     out_c, grads_c, params_c = loss_and_grads(chunked, feats, c1, c2)
-    assert torch.allclose(out_c['loss'], out_d['loss'], rtol=0, atol=1e-10)
+    assert torch.allclose(out_c['loss_pixel'], out_d['loss_pixel'], rtol=0, atol=1e-10)
     assert torch.equal(out_c['num_pos_pairs'], out_d['num_pos_pairs'])
     for a, b in zip(grads_c + params_c, grads_d + params_d):
         assert torch.allclose(a, b, rtol=0, atol=1e-10)
@@ -81,9 +81,9 @@ def test_autocast_loss_is_finite_and_close_to_fp32(dtype, max_elements):
     ppm = dict(type='PixelPropagationModule', in_channels=16, max_elements=max_elements)
     head = PixelHead(ppm=ppm, max_elements=max_elements)
     levels = [(f,) for f in feats]
-    fp32 = head.loss(*levels, c1, c2)['loss']
+    fp32 = head.loss(*levels, c1, c2)['loss_pixel']
     with torch.autocast('cpu', dtype=dtype):
-        low = head.loss(*levels, c1, c2)['loss']
+        low = head.loss(*levels, c1, c2)['loss_pixel']
     low.float().backward()
     assert torch.isfinite(low) and all(torch.isfinite(f.grad).all() for f in feats[:2])
     # Stated tolerance: 2e-2 absolute on a loss in [-4, 4] (8-bit mantissa bf16).

@@ -1,23 +1,16 @@
-# Unlabelled COCO images (train2017 + unlabeled2017 as plain image folders,
-# labels ignored) with the pre-training views of imagenet_pixpro.py.
+# The COCO train2017 images (118k, labels ignored) as a plain image folder,
+# with the pre-training views of imagenet_pixpro.py: Table 6's extra stage
+# pre-trains "directly on downstream unlabelled data", the images of the
+# downstream training set. coco-with-unlabeled2017_pixpro.py adds the 123k
+# images of unlabeled2017 (about twice the iterations per epoch).
 _base_ = 'imagenet_pixpro.py'
 
 coco_root = 'data/coco/'
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='ConcatDataset',
-        datasets=[
-            dict(
-                type='ImageFolder',
-                data_root=coco_root + 'train2017',
-                pipeline={{_base_.train_pipeline}},
-            ),
-            dict(
-                type='ImageFolder',
-                data_root=coco_root + 'unlabeled2017',
-                pipeline={{_base_.train_pipeline}},
-            ),
-        ],
+        type='ImageFolder',
+        data_root=coco_root + 'train2017',
+        pipeline={{_base_.train_pipeline}},
     )
 )

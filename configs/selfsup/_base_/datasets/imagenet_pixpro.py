@@ -14,13 +14,13 @@ view_pipeline1 = [
         interpolation='bilinear',
         backend='cv2',
         # low-pass before shrinking, close to PIL's antialiased bilinear
-        # resize of the authors' release (README, Performance)
+        # resize of the authors' release (docs/en/notes/performance.md)
         antialias=True,
     ),
     dict(type='RandomFlipWithCoord', prob=0.5),
     # Colour maps on uint8 with OpenCV / lookup tables (mmpixpro.datasets
     # .transforms.photometric): the torchvision recipe's maps, several times
-    # faster than the float / PIL versions (tools/analysis/speed.py).
+    # faster than the float / PIL versions (.dev_scripts/speed.py).
     dict(
         type='FastColorJitter',
         brightness=0.4,

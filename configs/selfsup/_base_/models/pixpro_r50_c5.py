@@ -6,7 +6,7 @@ model = dict(
     base_momentum=0.01,  # tau: 0.99 -> 1, cosine over all iterations
     # Weights and images in channels_last: same results; steps 8-10 % faster
     # on CPU at batch 4 x 2 views (two runs), equal within noise at batch 2
-    # (tools/analysis/speed.py --compare-channels-last; README).
+    # (.dev_scripts/speed.py --compare-channels-last; docs/en/notes/performance.md).
     channels_last=True,
     data_preprocessor=dict(
         type='mmpretrain.SelfSupDataPreprocessor',

@@ -1,0 +1,74 @@
+"""Say at start when a run's total batch is not its config's protocol."""
+
+from typing import Optional
+
+from mmengine.dist import get_world_size
+from mmengine.hooks import Hook
+
+from mmpixpro.registry import HOOKS
+
+
+def protocol_batch_message(
+    world_size: int,
+    batch_size: int,
+    base_batch_size: int,
+    accumulative_counts: int = 1,
+    auto_scale_lr: bool = False,
+) -> Optional[str]:
+    """The line to log when ``world_size x batch_size (x accumulation)``
+    differs from the protocol's ``base_batch_size``, else ``None``."""
+    total = world_size * batch_size * accumulative_counts
+    if total == base_batch_size:
+        return None
+    parts = f'{world_size} process{"es" if world_size > 1 else ""} x {batch_size}'
+    if accumulative_counts > 1:
+        parts += f' x {accumulative_counts} accumulated'
+    head = (
+        f'total batch {total} ({parts}) is not the protocol batch '
+        f'{base_batch_size} (auto_scale_lr.base_batch_size)'
+    )
+    if auto_scale_lr:
+        return (
+            f'{head}: the lr was scaled by {total / base_batch_size:g} '
+            '(--auto-scale-lr); results are not comparable with the protocol'
+        )
+    per_step = batch_size * accumulative_counts
+    gpus = base_batch_size // per_step if base_batch_size % per_step == 0 else None
+    fix = f' or run on {gpus} GPUs' if gpus else ''
+    return (
+        f'{head}, and the lr is still the one set for {base_batch_size}: '
+        f'add --auto-scale-lr to scale it to {total}{fix}'
+    )
+
+
+@HOOKS.register_module()
+class ProtocolBatchHook(Hook):
+    """One warning at the start of training when the total batch (world size
+    x ``train_dataloader.batch_size`` x ``optim_wrapper.accumulative_counts``)
+    differs from ``auto_scale_lr.base_batch_size``, the batch the config's lr
+    and schedule were set for (pre-training 1024 = 8 x 128, the paper's
+    detectors 16 = 8 x 2), with the fix: ``--auto-scale-lr`` or the GPU
+    count. Configs without ``auto_scale_lr.base_batch_size`` are not checked.
+
+    From another scope (mmdet, mmseg configs) it is
+    ``type='mmpixpro.engine.hooks.ProtocolBatchHook'`` (found by its module).
+    """
+
+    priority = 'VERY_LOW'
+
+    def before_train(self, runner) -> None:
+        cfg = runner.cfg
+        base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+        batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+        if not base or not batch:
+            return
+        optim = cfg.get('optim_wrapper') or {}
+        message = protocol_batch_message(
+            get_world_size(),
+            batch,
+            base,
+            accumulative_counts=optim.get('accumulative_counts', 1),
+            auto_scale_lr=bool((cfg.get('auto_scale_lr') or {}).get('enable')),
+        )
+        if message is not None:
+            runner.logger.warning(message)

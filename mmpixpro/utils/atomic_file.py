@@ -1,0 +1,245 @@
+"""Output files of the tools: checked before the work, written atomically.
+
+A tool that many people run on one shared file system must not clobber its
+input, nor a file someone else wrote, nor leave a truncated file when it is
+killed, nor hide its output from the group. So:
+
+- :func:`check_output` refuses, before any work, an output that is one of the
+  inputs (also through another name: a link, ``./x`` for ``x``), a folder,
+  or an existing file unless ``overwrite`` is given;
+- :func:`output_folder` creates the missing folders of the output before the
+  work (a folder that cannot be created stops the tool at once) and removes
+  the ones it created if the work then fails;
+- :class:`AtomicFile` writes to a temporary file ``.NAME.<random>.tmp`` next
+  to the output, created ``0o666`` minus the umask (as a plain ``open()``
+  does; ``tempfile.mkstemp`` would give ``0o600``), synced, then renamed into
+  place. Without ``overwrite`` the rename cannot replace a file that appeared
+  meanwhile (it is a hard link, which fails on an existing name). A failure
+  removes the temporary file and leaves the previous output as it was; a
+  failed write (disk full, quota) is raised as an ``OSError`` of one line
+  naming the file, the reason and the free space.
+"""
+
+import contextlib
+import io
+import os
+import os.path as osp
+import shutil
+import uuid
+from typing import IO, Iterator, List, Optional, Sequence
+
+TEMP_SUFFIX = '.tmp'
+
+
+class OutputExistsError(FileExistsError):
+    """The output exists and overwriting it was not asked for, or it is an
+    input of the tool."""
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return osp.samefile(a, b)
+    except OSError:
+        return osp.realpath(a) == osp.realpath(b)
+
+
+def check_output(
+    path: str,
+    inputs: Sequence[str] = (),
+    overwrite: bool = False,
+    flag: str = '--overwrite',
+) -> None:
+    """Refuse ``path`` as an output before any work is done.
+
+    Raises:
+        OutputExistsError: ``path`` is one of ``inputs`` (never allowed), or
+            exists and ``overwrite`` is false.
+        IsADirectoryError: ``path`` is a folder.
+    """
+    for source in inputs:
+        if _same_file(path, source):
+            raise OutputExistsError(
+                f'output {path!r} is the input {source!r}: writing it would '
+                'destroy the input; give another output file'
+            )
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'output {path!r} is a folder; give a file name inside it'
+        )
+    if osp.lexists(path) and not overwrite:
+        raise OutputExistsError(
+            f'output {path!r} exists; give another name, or {flag} to replace it'
+        )
+
+
+@contextlib.contextmanager
+def output_folder(path: str) -> Iterator[None]:
+    """Create the missing folders of output file ``path`` now; if the body
+    raises, remove those it created (when still empty).
+
+    Raises:
+        NotADirectoryError / PermissionError / OSError: a folder cannot be
+            created (one line naming it).
+    """
+    folder = osp.dirname(osp.abspath(path))
+    missing: List[str] = []
+    probe = folder
+    while not osp.isdir(probe):
+        missing.append(probe)
+        parent = osp.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise type(e)(
+            f'cannot create the output folder {folder!r}: {e.strerror or e}'
+        ) from None
+    try:
+        yield
+    except BaseException:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(created)
+        raise
+
+
+class _RawFile(io.FileIO):
+    """``io.FileIO`` that remembers the ``OSError`` of a failed write (disk
+    full, quota, file size limit): a writer like ``torch.save`` reports it
+    as an unrelated-looking ``RuntimeError``."""
+
+    error: Optional[OSError] = None
+
+    def write(self, data) -> int:
+        try:
+            return super().write(data)
+        except OSError as e:
+            self.error = e
+            raise
+
+
+def _write_failed(path: str, error: OSError) -> OSError:
+    """One line: what could not be written, why, and the free space."""
+    folder = osp.dirname(osp.abspath(path))
+    try:
+        free = f'{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there'
+    except OSError:
+        free = 'free space unknown'
+    return type(error)(
+        f'could not write {path!r}: {error.strerror or error} ({free}); nothing '
+        'was replaced and no partial file was left'
+    )
+
+
+class AtomicFile:
+    """A temporary file next to ``path`` that becomes ``path`` on
+    :meth:`commit` and disappears on :meth:`discard`.
+
+    Args:
+        path: The output file.
+        mode: ``'wb'`` or ``'w'``.
+        overwrite: Whether :meth:`commit` may replace an existing ``path``.
+        encoding, errors: For text mode (default ``'utf-8'``, ``'strict'``).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        mode: str = 'wb',
+        overwrite: bool = False,
+        encoding: Optional[str] = None,
+        errors: Optional[str] = None,
+    ) -> None:
+        if mode not in ('w', 'wb'):
+            raise ValueError(f"mode is 'w' or 'wb', got {mode!r}")
+        self.path = path
+        self.overwrite = overwrite
+        folder = osp.dirname(osp.abspath(path))
+        name = f'.{osp.basename(path)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
+        self.tmp = osp.join(folder, name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
+        fd = os.open(self.tmp, flags, 0o666)  # the umask applies
+        self.raw = _RawFile(fd, 'wb', closefd=True)
+        buffered = io.BufferedWriter(self.raw)
+        if mode == 'w':
+            self.file: IO = io.TextIOWrapper(
+                buffered, encoding=encoding or 'utf-8', errors=errors, newline=''
+            )
+        else:
+            self.file = buffered
+
+    @property
+    def write_error(self) -> Optional[OSError]:
+        """The error of a failed write to the temporary file, if any."""
+        return self.raw.error
+
+    def explain(self, error: BaseException) -> BaseException:
+        """``error`` as one line naming this file, the reason and the free
+        space where a write to it failed (``torch.save`` reports a full disk
+        as a ``RuntimeError`` about positions); else ``error`` itself."""
+        if self.write_error is None:
+            return error
+        failed = _write_failed(self.path, self.write_error)
+        failed.__cause__ = error
+        return failed
+
+    def commit(self) -> None:
+        """Sync and rename the temporary file to ``path``."""
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            if self.overwrite:
+                os.replace(self.tmp, self.path)
+            else:
+                self._link_no_clobber()
+        except BaseException as e:
+            self.discard()
+            explained = self.explain(e)
+            if explained is not e:
+                raise explained from e
+            raise
+
+    def _link_no_clobber(self) -> None:
+        try:
+            os.link(self.tmp, self.path)
+        except FileExistsError:
+            raise OutputExistsError(
+                f'output {self.path!r} appeared while it was being written '
+                '(another process?); it was left as it is'
+            ) from None
+        except OSError:  # no hard links on this file system
+            if osp.lexists(self.path):
+                raise OutputExistsError(
+                    f'output {self.path!r} appeared while it was being written '
+                    '(another process?); it was left as it is'
+                ) from None
+            os.replace(self.tmp, self.path)
+            return
+        os.unlink(self.tmp)
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (nothing else is touched)."""
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str, mode: str = 'wb', overwrite: bool = False, **kwargs):
+    """``with atomic_open(path) as f: ...``: ``path`` appears whole when the
+    block ends without error, and is left as it was otherwise (see
+    :class:`AtomicFile`)."""
+    out = AtomicFile(path, mode, overwrite, **kwargs)
+    try:
+        yield out.file
+    except BaseException as e:
+        out.discard()
+        explained = out.explain(e)  # disk full ...: say so in one line
+        if explained is not e:
+            raise explained from e
+        raise
+    out.commit()

@@ -1,0 +1,22 @@
+"""tests/conftest.py gives every test the default scope and message hub it
+started with, whatever the test before it left current."""
+
+from mmengine.logging import MessageHub
+from mmengine.registry import DefaultScope
+
+STARTED = {}
+
+
+def test_a_test_that_leaves_an_mmdet_scope_and_a_hub_current():
+    STARTED['scope'] = DefaultScope.get_current_instance().scope_name
+    DefaultScope.get_instance('left_by_a_test', scope_name='mmdet')
+    MessageHub.get_instance('left_by_a_test')
+    assert DefaultScope.get_current_instance().scope_name == 'mmdet'
+
+
+def test_the_next_test_starts_as_the_first_did():
+    if not STARTED:  # run alone or first
+        STARTED['scope'] = 'mmpixpro'
+    assert DefaultScope.get_current_instance().scope_name == STARTED['scope']
+    assert not DefaultScope.check_instance_created('left_by_a_test')
+    assert not MessageHub.check_instance_created('left_by_a_test')
