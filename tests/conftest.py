@@ -49,6 +49,19 @@ def photos_dir():
     return PHOTOS
 
 
+@pytest.fixture
+def photos(tmp_path):
+    """Four bundled photos in a folder of their own: one iteration an epoch
+    of the tiny demo config."""
+    import shutil
+
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    for name in sorted(n for n in os.listdir(PHOTOS) if n.endswith('.png'))[:4]:
+        shutil.copy(osp.join(PHOTOS, name), folder)
+    return str(folder)
+
+
 @pytest.fixture(scope='session')
 def demo_checkpoint(tmp_path_factory):
     """A real (two-iteration) pre-training checkpoint of the demo config."""

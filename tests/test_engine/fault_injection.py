@@ -87,3 +87,15 @@ class NonFiniteBatchAt(Hook):
         if first_attempt() and runner.rank == self.rank:
             if runner.iter + 1 == self.iteration:
                 data_batch['inputs'] = poison(data_batch['inputs'])
+
+
+class PoisonAt(Hook):
+    """Turns the projector's weights to NaN before iteration ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter + 1 == self.at:
+            with torch.no_grad():
+                runner.model.projector.projector[1].weight.fill_(float('nan'))

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import DEMO_CONFIG, PHOTOS
+from conftest import DEMO_CONFIG
 from helpers import tiny_config
 
 from mmpixpro.engine.atomic_backend import AtomicLocalBackend
@@ -187,16 +187,6 @@ def test_checkpoints_get_the_umask_permissions_of_a_plain_open(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / 'epoch_1.pth').stat().st_mode & 0o777 == 0o644
-
-
-@pytest.fixture
-def photos(tmp_path):
-    """Four bundled photos: one iteration an epoch."""
-    folder = tmp_path / 'photos'
-    folder.mkdir()
-    for name in sorted(n for n in os.listdir(PHOTOS) if n.endswith('.png'))[:4]:
-        shutil.copy(osp.join(PHOTOS, name), folder)
-    return str(folder)
 
 
 def train(work_dir, photos, epochs, name, **cfg_updates):

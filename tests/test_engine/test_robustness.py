@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import DEMO_CONFIG, PHOTOS, REPO
+from fault_injection import PoisonAt
 from helpers import checkpoint_path, load_tool, tiny_config
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -115,18 +116,6 @@ def test_too_many_unreadable_images_stop_training(tmp_path):
         RuntimeError, match=r'of 13 images are unreadable, more than max_fraction=0.1'
     ):
         runner.train()
-
-
-class PoisonAt(Hook):
-    """Turns the projector's weights to NaN before iteration ``at``."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter + 1 == self.at:
-            with torch.no_grad():
-                runner.model.projector.projector[1].weight.fill_(float('nan'))
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(tmp_path):

@@ -6,8 +6,8 @@ import gc
 import json
 
 import pytest
-import torch
 from conftest import DEMO_CONFIG
+from fault_injection import PoisonAt
 from helpers import checkpoint_path, tiny_config
 from mmengine.hooks import Hook
 
@@ -63,18 +63,6 @@ def test_record_stops_a_restarted_worker_and_a_fresh_start_clears_it(tmp_path):
     assert len(lines) == 1 and 'this fresh start takes it as fixed' in lines[0]
     stop_if_failed_before(str(tmp_path), 3, lines.append)  # nothing recorded
     assert len(lines) == 1
-
-
-class PoisonAt(Hook):
-    """Turns the projector's weights to NaN before iteration ``at``."""
-
-    def __init__(self, at):
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter + 1 == self.at:
-            with torch.no_grad():
-                runner.model.projector.projector[1].weight.fill_(float('nan'))
 
 
 class CountIters(Hook):

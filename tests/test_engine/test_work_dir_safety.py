@@ -5,14 +5,13 @@ The runs are tiny (demo config, four photos, one iteration an epoch)."""
 
 import os
 import os.path as osp
-import shutil
 import signal
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import DEMO_CONFIG, PHOTOS, REPO
+from conftest import DEMO_CONFIG, REPO
 from helpers import load_tool, tiny_config
 from mmengine.config import Config
 
@@ -23,15 +22,6 @@ from mmpixpro.utils.run_args import merge_run_args
 from mmpixpro.utils.setup_env import register_all_modules
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-
-
-@pytest.fixture
-def photos(tmp_path):
-    folder = tmp_path / 'photos'
-    folder.mkdir()
-    for name in sorted(n for n in os.listdir(PHOTOS) if n.endswith('.png'))[:4]:
-        shutil.copy(osp.join(PHOTOS, name), folder)
-    return str(folder)
 
 
 def config(work_dir, photos, epochs=1, **updates):

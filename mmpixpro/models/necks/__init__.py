@@ -1,5 +1,11 @@
 from .dense_projector import DenseProjector
+from .fcos_head_tower import FCOSHeadTower
 from .fcos_towers import FCOSTowers
 from .ppm import PixelPropagationModule
 
-__all__ = ['DenseProjector', 'FCOSTowers', 'PixelPropagationModule']
+__all__ = [
+    'DenseProjector',
+    'FCOSHeadTower',
+    'FCOSTowers',
+    'PixelPropagationModule',
+]

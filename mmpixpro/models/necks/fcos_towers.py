@@ -54,8 +54,11 @@ class FCOSTowers(BaseModule):
         self.norm_cfg = norm_cfg
         self.conv_bias = conv_bias
         self.dcn_on_last_conv = dcn_on_last_conv
-        # mmdet's own builders, called on this module, set the attributes
-        # ``cls_convs`` and ``reg_convs`` exactly as in the detector.
+        self._build_towers()
+
+    def _build_towers(self) -> None:
+        """mmdet's own builders, called on this module, set the attributes
+        ``cls_convs`` and ``reg_convs`` exactly as in the detector."""
         AnchorFreeHead._init_cls_convs(self)
         AnchorFreeHead._init_reg_convs(self)
 

@@ -6,10 +6,6 @@
 # towers (fcos_r50_fpn_gn-head-one-tower_1x_coco_mmdet-default.py).
 _base_ = 'pixpro_r50_fcos-fpn.py'
 
-# FCOSHeadTower (mmpixpro/models/necks/fcos_head_tower.py)
-custom_imports = dict(
-    imports=['mmpixpro.models.necks.fcos_head_tower'], allow_failed_imports=False
-)
 # The tower arguments of configs/_base_/fcos_fpn_head.py (a test checks
 # they are equal), one tower of three convs.
 model = dict(
