@@ -6,6 +6,7 @@ newest checkpoint of the work dir that loads."""
 import glob
 import json
 import os.path as osp
+import time
 
 import pytest
 import torch
@@ -96,6 +97,9 @@ def test_a_restarted_worker_resumes_in_the_downstream_runner(
     # What torchrun sets in the workers it restarts (RESTARTS=N); the command
     # is the same as the first one's, with a longer run.
     monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
+    # mmengine names a run's log folder by the second it started: the restart
+    # gets a folder of its own (runs() tells the two runs apart by it).
+    time.sleep(1.0 - time.time() % 1.0 + 0.05)
     more = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4']
     more.append(f'visualizer.name=again_{tmp_path.name}')  # its own folder
     train.main([path, backbone_checkpoint, '--work-dir', work_dir,
