@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
-from mmpixpro.utils.checkpoint import load_error_reason
+from mmpixpro.utils.checkpoint import load_error_reason, load_mapped
 
 
 class TransferError(RuntimeError):
@@ -32,10 +32,8 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
         raise FileNotFoundError(f'pre-trained checkpoint {path!r} not found')
     import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
 
-    with open(path, 'rb') as f:
-        zipped = f.read(4) == b'PK\x03\x04'  # torch >= 1.6 format
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
+        ckpt = load_mapped(path)
     except Exception as e:  # corrupt file, or a pickled payload
         raise TransferError(f'cannot load {path!r}: {load_error_reason(e)}') from e
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None

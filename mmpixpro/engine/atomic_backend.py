@@ -1,49 +1,16 @@
 """A local file backend whose writes are atomic, with a clear error when a
 write fails (disk full, no permission)."""
 
-import fnmatch
 import logging
 import os
 import os.path as osp
-import shutil
-import uuid
 from pathlib import Path
 from typing import Union
 
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import print_log
 
-TEMP_SUFFIX = '.tmp'
-
-
-def temp_pattern(basename: str = '*') -> str:
-    """The glob pattern of the temporary files written for ``basename``."""
-    return f'.{basename}.*{TEMP_SUFFIX}'
-
-
-def is_temp_file(name: str) -> bool:
-    """Whether ``name`` (a file name) is a temporary file of this backend."""
-    return fnmatch.fnmatch(name, temp_pattern())
-
-
-def format_bytes(num: float) -> str:
-    """``123 B``, ``4.5 MiB``, ``1.2 GiB`` ..."""
-    if num < 1024:
-        return f'{int(num)} B'
-    for unit in ('KiB', 'MiB', 'GiB'):
-        num /= 1024
-        if num < 1024:
-            return f'{num:.1f} {unit}'
-    return f'{num / 1024:.1f} TiB'
-
-
-def free_space(folder: str) -> str:
-    """``'1.2 GiB free of 10.0 GiB'`` for the file system of ``folder``."""
-    try:
-        usage = shutil.disk_usage(folder)
-    except OSError as e:
-        return f'free space unknown ({e.strerror})'
-    return f'{format_bytes(usage.free)} free of {format_bytes(usage.total)}'
+from mmpixpro.utils.atomic_file import format_bytes, free_space, temp_path
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -75,12 +42,12 @@ class AtomicLocalBackend(LocalBackend):
         tmp = None
         try:
             os.makedirs(folder, exist_ok=True)
-            name = f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
             # 0o666 minus the umask, as a plain open() gives (mkstemp's 0o600
             # would hide checkpoints from the group on a shared file system).
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-            fd = os.open(osp.join(folder, name), flags, 0o666)
-            tmp = osp.join(folder, name)
+            name = temp_path(filepath)
+            fd = os.open(name, flags, 0o666)
+            tmp = name
             try:
                 write_all(fd, obj)
                 os.fsync(fd)

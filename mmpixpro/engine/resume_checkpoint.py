@@ -21,11 +21,8 @@ import re
 import shutil
 from typing import Callable, List, Optional
 
-import torch
-
-from mmpixpro.utils.checkpoint import load_error_reason
-
-from .atomic_backend import format_bytes, is_temp_file
+from mmpixpro.utils.atomic_file import format_bytes, is_temp_file
+from mmpixpro.utils.checkpoint import load_error_reason, load_mapped
 
 CHECKPOINT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
 
@@ -68,18 +65,6 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
     return sorted(paths, key=lambda p: (p == last, checkpoint_step(p)), reverse=True)
 
 
-def peek_checkpoint(path: str) -> dict:
-    """The checkpoint at ``path`` with its tensors memory-mapped, not read
-    (files of torch's zip format; others are read whole). Raises what
-    ``torch.load(weights_only=True)`` raises."""
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-    except RuntimeError as e:
-        if 'mmap can only be used' not in str(e):
-            raise
-    return torch.load(path, map_location='cpu', weights_only=True)
-
-
 def checkpoint_problem(path: str) -> Optional[str]:
     """Why ``path`` cannot be resumed from, or ``None`` if it can.
 
@@ -92,7 +77,7 @@ def checkpoint_problem(path: str) -> Optional[str]:
     if osp.getsize(path) == 0:
         return 'empty (0 bytes)'
     try:
-        ckpt = peek_checkpoint(path)
+        ckpt = load_mapped(path)
     except Exception as e:  # noqa: BLE001 - any load failure disqualifies it
         return f'does not load ({type(e).__name__}: {load_error_reason(e)})'
     if not isinstance(ckpt, dict) or not {'meta', 'state_dict'} <= set(ckpt):

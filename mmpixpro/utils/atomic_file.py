@@ -21,6 +21,7 @@ killed, nor hide its output from the group. So:
 """
 
 import contextlib
+import fnmatch
 import io
 import os
 import os.path as osp
@@ -29,6 +30,44 @@ import uuid
 from typing import IO, Iterator, List, Optional, Sequence
 
 TEMP_SUFFIX = '.tmp'
+
+
+def temp_path(path: str) -> str:
+    """``FOLDER/.NAME.<random>.tmp``: where ``path`` is written before it is
+    renamed into place (the checkpoint backend and the tools alike)."""
+    folder = osp.dirname(osp.abspath(path))
+    name = f'.{osp.basename(path)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
+    return osp.join(folder, name)
+
+
+def temp_pattern(basename: str = '*') -> str:
+    """The glob pattern of the temporary files written for ``basename``."""
+    return f'.{basename}.*{TEMP_SUFFIX}'
+
+
+def is_temp_file(name: str) -> bool:
+    """Whether ``name`` (a file name) is such a temporary file."""
+    return fnmatch.fnmatch(name, temp_pattern())
+
+
+def format_bytes(num: float) -> str:
+    """``123 B``, ``4.5 MiB``, ``1.2 GiB`` ..."""
+    if num < 1024:
+        return f'{int(num)} B'
+    for unit in ('KiB', 'MiB', 'GiB'):
+        num /= 1024
+        if num < 1024:
+            return f'{num:.1f} {unit}'
+    return f'{num / 1024:.1f} TiB'
+
+
+def free_space(folder: str) -> str:
+    """``'1.2 GiB free of 10.0 GiB'`` for the file system of ``folder``."""
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError as e:
+        return f'free space unknown ({e.strerror})'
+    return f'{format_bytes(usage.free)} free of {format_bytes(usage.total)}'
 
 
 class OutputExistsError(FileExistsError):
@@ -122,14 +161,10 @@ class _RawFile(io.FileIO):
 
 def _write_failed(path: str, error: OSError) -> OSError:
     """One line: what could not be written, why, and the free space."""
-    folder = osp.dirname(osp.abspath(path))
-    try:
-        free = f'{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there'
-    except OSError:
-        free = 'free space unknown'
+    free = free_space(osp.dirname(osp.abspath(path)))
     return type(error)(
-        f'could not write {path!r}: {error.strerror or error} ({free}); nothing '
-        'was replaced and no partial file was left'
+        f'could not write {path!r}: {error.strerror or error} ({free} there); '
+        'nothing was replaced and no partial file was left'
     )
 
 
@@ -156,9 +191,7 @@ class AtomicFile:
             raise ValueError(f"mode is 'w' or 'wb', got {mode!r}")
         self.path = path
         self.overwrite = overwrite
-        folder = osp.dirname(osp.abspath(path))
-        name = f'.{osp.basename(path)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
-        self.tmp = osp.join(folder, name)
+        self.tmp = temp_path(path)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
         fd = os.open(self.tmp, flags, 0o666)  # the umask applies
         self.raw = _RawFile(fd, 'wb', closefd=True)

@@ -70,6 +70,16 @@ def allow_checkpoint_types() -> None:
 CODE_FIELDS = ('config',)
 
 
+def load_mapped(path: str) -> object:
+    """``torch.load(path, weights_only=True)`` on the CPU with the tensors of
+    a file in torch's zip format memory-mapped, not read: the names, shapes
+    and ``meta`` cost little however large the file. Files of the legacy
+    format are read whole. Raises what ``torch.load`` raises."""
+    with open(path, 'rb') as f:
+        zipped = f.read(4) == b'PK\x03\x04'
+    return torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
+
+
 def drop_code_fields(checkpoint: object) -> List[str]:
     """Remove from ``checkpoint['meta']`` what mmengine would execute; returns
     the removed keys (``meta['config']``: mmengine and mmpixpro write the
