@@ -277,6 +277,54 @@ def test_script_error_exit_code(tmp_path):
     assert not out_dir.exists()
 
 
+def deep_list(depth: int) -> str:
+    return '[' * depth + ']' * depth
+
+
+@pytest.mark.parametrize(
+    'case, expected',
+    [
+        ('list_image_id', 'image id [1, 2] is a JSON list; COCO ids are numbers'),
+        (
+            'object_image_id',
+            '"image_id" of an annotation {"id": 1} is a JSON object; COCO ids',
+        ),
+        ('deep_id', 'image id ' + '[' * 37 + '... is a JSON list'),
+        ('deep_file', 'is not a COCO file: its JSON nests deeper than'),
+    ],
+)
+def test_hostile_input_is_one_line_naming_the_file(coco_file, tmp_path, case, expected):
+    """An id that is a list (TypeError before: a list cannot be looked up)
+    or a file nested 10^6 deep (RecursionError before): one line on stderr,
+    exit code 2, nothing written."""
+    _, data = coco_file
+    data = json.loads(json.dumps(data))
+    if case == 'list_image_id':
+        data['images'][3]['id'] = [1, 2]
+    elif case == 'object_image_id':
+        data['annotations'][0]['image_id'] = {'id': 1}
+    elif case == 'deep_id':
+        data['images'][0]['id'] = json.loads(deep_list(200))
+    text = deep_list(10**6) if case == 'deep_file' else json.dumps(data)
+    ann_file = tmp_path / 'instances_train2017.json'
+    ann_file.write_text(text)
+    out_dir = tmp_path / 'out'
+    result = subprocess.run(
+        [sys.executable, SPLIT, '--ann-file', str(ann_file), '--out-dir', str(out_dir)]
+        + ['--percents', '10', '--folds', '1'],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert lines[0].startswith(f'split_coco.py: error: {ann_file}')
+    assert expected in lines[0]
+    assert not out_dir.exists() or os.listdir(out_dir) == []
+
+
 def bad_file(tmp_path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)

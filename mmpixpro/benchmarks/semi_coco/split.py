@@ -133,9 +133,10 @@ def load_coco(ann_file: str) -> Dict[str, Any]:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is not valid JSON, lacks ``images`` or
-            ``annotations``, or has images without (unique) ids or annotations
-            without ``image_id``.
+        ValueError: The file is not valid JSON (or nests too deep to parse),
+            lacks ``images`` or ``annotations``, or has images without
+            (unique) ids or annotations without ``image_id``, or an id that
+            is a list or object.
     """
     if not osp.isfile(ann_file):
         raise FileNotFoundError(f'annotation file not found: {ann_file}')
@@ -144,6 +145,11 @@ def load_coco(ann_file: str) -> Dict[str, Any]:
             data = json.load(f)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise ValueError(f'{ann_file} is not a valid JSON file: {exc}') from None
+    except RecursionError:  # json nests through recursion: a depth limit
+        raise ValueError(
+            f'{ann_file} is not a COCO file: its JSON nests deeper than '
+            f'{sys.getrecursionlimit()} levels, far deeper than a COCO file'
+        ) from None
     if not isinstance(data, dict):
         raise ValueError(f'{ann_file} is not a COCO file: its top level is not a dict')
     for key in ('images', 'annotations'):
@@ -153,13 +159,31 @@ def load_coco(ann_file: str) -> Dict[str, Any]:
     for image in data['images']:
         if not isinstance(image, dict) or 'id' not in image:
             raise ValueError(f'{ann_file}: an entry of "images" has no "id"')
+        check_id(ann_file, 'image id', image['id'])
         if image['id'] in ids:
             raise ValueError(f'{ann_file}: image id {image["id"]!r} is repeated')
         ids.add(image['id'])
     for ann in data['annotations']:
         if not isinstance(ann, dict) or 'image_id' not in ann:
             raise ValueError(f'{ann_file}: an entry of "annotations" has no "image_id"')
+        check_id(ann_file, '"image_id" of an annotation', ann['image_id'])
     return data
+
+
+def check_id(ann_file: str, what: str, value: Any) -> None:
+    """Refuse an id that is a JSON list or object (COCO's ids are numbers;
+    such an id cannot be looked up).
+
+    Raises:
+        ValueError: naming the file, ``what`` and the value (shortened).
+    """
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value)
+        text = text if len(text) <= 40 else text[:37] + '...'
+        kind = 'list' if isinstance(value, list) else 'object'
+        raise ValueError(
+            f'{ann_file}: {what} {text} is a JSON {kind}; COCO ids are numbers'
+        )
 
 
 def check_options(percents: Sequence[float], folds: int, seed: int) -> None:
