@@ -242,3 +242,68 @@ def test_results_without_a_record_are_run_again(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert 'skipped' not in out and f'--work-dir {run}' in out
+
+
+# Stands in for tools/benchmarks/train.py (a Mask R-CNN fine-tuning is
+# minutes): writes the metrics a finished run leaves, in a folder of its own.
+STAND_IN_TRAIN = """\
+import json, os, sys
+work_dir = sys.argv[sys.argv.index('--work-dir') + 1]
+os.makedirs(work_dir, exist_ok=True)
+stamp = f'2024010{len(os.listdir(work_dir)) + 1}_000000'
+scalars = os.path.join(work_dir, stamp, 'vis_data', 'scalars.json')
+os.makedirs(os.path.dirname(scalars))
+with open(scalars, 'w') as f:
+    f.write(json.dumps({'coco/bbox_mAP': 0.3, 'step': 12}) + '\\n')
+"""
+
+
+def test_a_fold_runs_again_when_a_base_config_or_the_fold_file_changes(tmp_path):
+    """The record identifies the config with its ``_base_`` files and the
+    fold file by content: editing a value in the ``_base_`` file, or the
+    fold file under the same name, runs the fold again (a comment does not)."""
+    from mmpixpro.benchmarks.semi_coco import semi_coco
+
+    tools = tmp_path / 'tools'
+    (tools / 'benchmarks').mkdir(parents=True)
+    (tools / 'benchmarks' / 'train.py').write_text(STAND_IN_TRAIN)
+    fold = tmp_path / 'coco' / 'semi_anns' / 'instances_train2017.1@10.json'
+    fold.parent.mkdir(parents=True)
+    fold.write_text(json.dumps({'images': [{'id': 1}], 'annotations': []}))
+    base = tmp_path / 'configs' / 'base.py'
+    base.parent.mkdir()
+    base_text = (
+        f'train_dataloader = dict(batch_size=2, dataset=dict(data_root='
+        f'{str(fold.parents[1]) + "/"!r}))\noptim_wrapper = dict(lr=0.02)\n'
+    )
+    base.write_text(base_text)
+    (base.parent / 'fold_10pct.py').write_text("_base_ = './base.py'\n")
+    ckpt = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {}}, str(ckpt))
+
+    def run_line() -> str:
+        lines = []
+        semi_coco(
+            str(ckpt),
+            str(base.parent / 'fold_{percent}pct.py'),
+            str(tools),
+            percents=(10,),
+            folds=(1,),
+            gpus=1,
+            work_root=str(tmp_path / 'runs'),
+            log=lines.append,
+        )
+        return '\n'.join(line for line in lines if line.startswith('[1/1]'))
+
+    assert 'done in' in run_line()
+    assert 'finished before, skipped' in run_line()
+    base.write_text(base_text + '# a comment changes nothing\n')
+    assert 'finished before, skipped' in run_line()
+    base.write_text(base_text.replace('0.02', '0.01'))
+    line = run_line()
+    assert 'finished before with another config (or its _base_ files)' in line, line
+    assert 'finished before, skipped' in run_line()
+    fold.write_text(json.dumps({'images': [{'id': 2}], 'annotations': []}))
+    line = run_line()
+    assert 'finished before with another fold file content' in line, line
+    assert 'finished before, skipped' in run_line()

@@ -5,10 +5,11 @@ Each run fine-tunes the config of its percentage on one labelled fold
 :func:`~.split.split_coco`) through ``tools/benchmarks/train.py`` (torchrun,
 through ``dist_benchmark.sh``, when ``gpus`` > 1), in
 ``{work_root}/mask-rcnn_r50_fpn_coco-{fold}@{percent}``. A run that finished
-before with the same checkpoint (by content), config, fold file, GPU count
-and options is skipped (:mod:`.run_record`), so the same call can be
-repeated after an interruption; with another checkpoint or other options
-it runs again. At the end the folds are aggregated
+before with the same checkpoint, config (with its ``_base_`` files) and
+fold file (each by content), GPU count and options is skipped
+(:mod:`.run_record`), so the same call can be repeated after an
+interruption; with another checkpoint, an edited config or fold file, or
+other options it runs again. At the end the folds are aggregated
 (:func:`~.aggregate.aggregate_folds`) into ``{work_root}/summary.{csv,json}``.
 
 The protocol is 8 GPUs x 2 images (``8xb2`` in the configs' names, and their
@@ -24,6 +25,7 @@ import time
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
 from .aggregate import aggregate_folds
+from .fold_inputs import fold_inputs
 from .run_record import (
     clear_record,
     finished,
@@ -184,11 +186,13 @@ def semi_coco(
     plan = plan_runs(config_template, percents, folds, work_root, ann_dir)
     say(batch_line(plan[0].config, gpus, auto_scale_lr))
     checkpoint_sha = sha256_file(checkpoint)
+    run_dir = osp.dirname(osp.abspath(tools_dir))  # where the runs start
     start, durations = time.time(), []
     for index, run in enumerate(plan, 1):
         head = f'[{index}/{len(plan)}] fold {run.fold} @ {run.percent} %'
+        inputs = fold_inputs(run.config, run.ann_file, cfg_options, run_dir)
         identity = run_identity(
-            checkpoint_sha, run.config, run.ann_file, gpus, auto_scale_lr, cfg_options
+            checkpoint_sha, inputs, run.ann_file, gpus, auto_scale_lr, cfg_options
         )
         done, why = finished(run.work_dir, identity)
         if done and not force:
@@ -203,7 +207,7 @@ def semi_coco(
             continue
         clear_record(run.work_dir)
         began = time.time()
-        result = subprocess.run(cmd, cwd=osp.dirname(osp.abspath(tools_dir)))
+        result = subprocess.run(cmd, cwd=run_dir)
         if result.returncode != 0:
             raise RuntimeError(
                 f'{head} failed (exit {result.returncode}); see {run.work_dir}'

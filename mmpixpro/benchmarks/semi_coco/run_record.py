@@ -5,15 +5,16 @@ count as "finished" only for the same inputs. After a run ends well the
 runner writes ``{work_dir}/fold_run.json``::
 
     {"identity": {"checkpoint_sha256": ..., "config_sha256": ...,
-                  "ann_file": ..., "gpus": 8, "auto_scale_lr": false,
-                  "cfg_options": [...]},
+                  "ann_file": ..., "ann_sha256": ..., "gpus": 8,
+                  "auto_scale_lr": false, "cfg_options": [...]},
      "checkpoint": {"path": ..., "size": ..., "mtime": ...},
      "config": ..., "scalars": "<timestamp>/vis_data/scalars.json",
      "metrics": {"coco/bbox_mAP": ...}, "finished": "<UTC time>"}
 
 A run is skipped only when the record's ``identity`` equals this call's (the
-checkpoint by its content: another checkpoint, or the same file changed, is
-run again; the same bytes under another path are not) and the newest metrics
+checkpoint, the config with its ``_base_`` files and the fold file by their
+content (:mod:`.fold_inputs`): another checkpoint, or the same file changed,
+is run again; the same bytes under another path are not) and the newest metrics
 under the work dir are still those the record names. The record is removed
 before a run starts, so a run that fails leaves none.
 """
@@ -43,17 +44,20 @@ def sha256_file(path: str, chunk: int = 1 << 22) -> str:
 
 def run_identity(
     checkpoint_sha256: str,
-    config: str,
+    inputs,
     ann_file: str,
     gpus: int,
     auto_scale_lr: bool,
     cfg_options: Sequence[str],
 ) -> Dict:
-    """What decides a fold run's numbers (see the module's docstring)."""
+    """What decides a fold run's numbers (see the module's docstring);
+    ``inputs``: the config's and fold file's digests
+    (:func:`~.fold_inputs.fold_inputs`)."""
     return {
         'checkpoint_sha256': checkpoint_sha256,
-        'config_sha256': sha256_file(config),
+        'config_sha256': inputs.config_sha256,
         'ann_file': ann_file,
+        'ann_sha256': inputs.ann_sha256,
         'gpus': gpus,
         'auto_scale_lr': bool(auto_scale_lr),
         'cfg_options': list(cfg_options),
@@ -75,8 +79,9 @@ def differences(old: Dict, new: Dict) -> List[str]:
     """The identity fields that differ, in a readable form."""
     names = {
         'checkpoint_sha256': 'checkpoint',
-        'config_sha256': 'config file',
+        'config_sha256': 'config (or its _base_ files)',
         'ann_file': 'fold file',
+        'ann_sha256': 'fold file content',
         'gpus': 'GPU count',
         'auto_scale_lr': '--auto-scale-lr',
         'cfg_options': '--cfg-options',
