@@ -1,19 +1,17 @@
 """Image loading that never crashes a worker, with optional faster decoders.
 
-Every image's size is read from its header before anything decodes it, and
-an image of more than ``max_pixels`` pixels is refused: a PNG of a few MB can
-declare 30000 x 30000 pixels (a "decompression bomb"), gigabytes once
-decoded. PNG and JPEG headers are read here; other formats by Pillow, which
-opens a file by reading its header only.
+Before any decoder runs, every image is bounded: its file by ``max_bytes``
+(from ``fstat``, before a byte is read), its container by its magic bytes
+(only PNG, JPEG, BMP, TIFF, WebP and PNM are decoded), its size by
+``max_pixels`` (from its header). Each is decoded by a decoder that reads
+the header that was checked (:mod:`.image_header`), and the decoded size
+must be the header's.
 """
 
-import io
 import logging
 import os
 import stat
-import struct
-import warnings
-from typing import Optional, Set, Tuple
+from typing import Optional, Set
 
 import cv2
 import mmcv
@@ -23,6 +21,22 @@ from mmengine import fileio
 from mmengine.logging import print_log
 
 from mmpixpro.registry import TRANSFORMS
+from mmpixpro.utils.atomic_file import format_bytes
+
+from .image_header import (  # noqa: F401 - image_size, png_size ... importable here
+    JPEG_SIGNATURE,
+    MAX_PIXELS,
+    PILLOW_FORMATS,
+    PNG_SIGNATURE,
+    Header,
+    ImageTooLarge,
+    UnreadableImage,
+    check_pixels,
+    image_size,
+    jpeg_size,
+    png_size,
+)
+from .pillow_decode import pillow_decode
 
 # The fast decoders are optional (requirements/optional.txt): without them
 # the same pixels come from OpenCV, more slowly.
@@ -35,181 +49,127 @@ try:
 except ImportError:
     simplejpeg = None
 
-PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-JPEG_SIGNATURE = b'\xff\xd8\xff'
 # OpenCV turns JPEGs by their EXIF orientation; such files go to OpenCV.
 EXIF_MARKER = b'Exif\x00\x00'
+#: Default most bytes of an image file (see :class:`LoadImageOrSkip`).
+MAX_BYTES = 128 << 20
 
 
-# Pillow's DecompressionBombWarning threshold (OpenCV's own is 2 ** 30).
-MAX_PIXELS = 89_478_485
-# JPEG start-of-frame markers (SOF0-SOF15 but DHT, JPG and DAC): they hold
-# the image size.
-_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-
-
-class UnreadableImage(ValueError):
-    """An image file that is skipped; the message says why."""
-
-
-class ImageTooLarge(UnreadableImage):
-    """An image whose header declares more pixels than allowed."""
-
-
-def png_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """``(width, height)`` from a PNG's IHDR chunk (the first chunk, bytes
-    16-24), None if it has none."""
-    if len(data) < 24 or not data.startswith(PNG_SIGNATURE):
-        return None
-    if data[12:16] != b'IHDR':
-        return None
-    return struct.unpack('>II', data[16:24])
-
-
-def jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """``(width, height)`` from a JPEG's first start-of-frame segment
-    (``FF Cn, length, precision, height, width``), None if none comes before
-    the scan data."""
-    if not data.startswith(JPEG_SIGNATURE):
-        return None
-    pos, end = 2, len(data)
-    while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # no length
-            pos += 2
-            continue
-        if marker in (0xD9, 0xDA):  # end of image / start of scan
-            return None
-        if marker in _JPEG_SOF:
-            if pos + 9 > end:
-                return None
-            height, width = struct.unpack('>HH', data[pos + 5 : pos + 9])
-            return width, height
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], 'big')
-    return None
-
-
-def image_size(data: bytes) -> Tuple[int, int]:
-    """``(width, height)`` from the image's header, without decoding it.
+def check_bytes(size: int, max_bytes: Optional[int]) -> None:
+    """Refuse a file of more than ``max_bytes`` bytes (None: no limit).
 
     Raises:
-        ImageTooLarge: Pillow, reading a format other than PNG / JPEG,
-            refuses a header of more than twice its ``MAX_IMAGE_PIXELS``
-            (179 M pixels by default), whatever ``max_pixels`` says.
-        UnreadableImage: the header holds no size this code or Pillow can
-            read (then no decoder is tried either).
+        ImageTooLarge: naming both sizes.
     """
-    if data.startswith(PNG_SIGNATURE):
-        size = png_size(data)
-    elif data.startswith(JPEG_SIGNATURE):
-        size = jpeg_size(data)
-    else:
-        from PIL import Image
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(data)) as img:  # reads the header
-                    size = img.size
-        except Image.DecompressionBombError as e:
-            # above twice its warning threshold Pillow refuses to say more
-            raise ImageTooLarge(f'Pillow refuses its header: {e}') from None
-        except Exception:  # not an image Pillow knows, or a damaged header
-            size = None
-    if size is None:
-        raise UnreadableImage(
-            'no image size in its header (empty, damaged, or not an image '
-            'format that OpenCV and Pillow share)'
-        )
-    return size
-
-
-def check_pixels(data: bytes, max_pixels: Optional[int] = MAX_PIXELS) -> None:
-    """Refuse an image of more than ``max_pixels`` pixels (None: no limit)
-    or without a readable size, from its header.
-
-    Raises:
-        ImageTooLarge: too many pixels.
-        UnreadableImage: no size in the header.
-    """
-    width, height = image_size(data)
-    if max_pixels is not None and width * height > max_pixels:
+    if max_bytes is not None and size > max_bytes:
         raise ImageTooLarge(
-            f'{width} x {height} = {width * height / 1e6:.1f} M pixels, more '
-            f'than max_pixels={max_pixels} ({max_pixels / 1e6:.1f} M): a '
-            'decompression bomb, or raise LoadImageOrSkip(max_pixels=...)'
+            f'a file of {format_bytes(size)}, more than max_bytes={max_bytes} '
+            f'({format_bytes(max_bytes)}, above any ImageNet / COCO image): '
+            'raise LoadImageOrSkip(max_bytes=...) for such files'
         )
 
 
-def read_regular_file(path: str) -> bytes:
-    """The bytes of a local file; anything but a regular file is refused
-    before a byte is read (reading a FIFO would block the worker forever,
-    a device like /dev/zero never end).
+def read_regular_file(path: str, max_bytes: Optional[int] = None) -> bytes:
+    """The bytes of a local file; anything but a regular file, and a file
+    of more than ``max_bytes`` bytes (None: no limit; by ``fstat``), is
+    refused before a byte is read (reading a FIFO would block the worker
+    forever, a device like /dev/zero never end). At most ``max_bytes`` + 1
+    bytes are read, so a file that grows meanwhile is refused as well.
 
     Raises:
         UnreadableImage: not a regular file.
+        ImageTooLarge: more than ``max_bytes``.
         OSError: it cannot be opened.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
     fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO does not wait
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise UnreadableImage('not a regular file (a FIFO, device or folder)')
+        check_bytes(info.st_size, max_bytes)
         f = os.fdopen(fd, 'rb')
     except BaseException:
         os.close(fd)
         raise
     with f:
-        return f.read()
+        data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    check_bytes(len(data), max_bytes)
+    return data
+
+
+def check_decoded(img: np.ndarray, header: Header) -> None:
+    """The decoded size must be the header's (or, turned by an EXIF
+    orientation, its transpose).
+
+    Raises:
+        UnreadableImage: another size was decoded.
+    """
+    height, width = img.shape[:2]
+    if (width, height) not in (header[1:], (header.height, header.width)):
+        raise UnreadableImage(
+            f'decoded to {width} x {height}, but its {header.format} header '
+            f'says {header.width} x {header.height}'
+        )
 
 
 def decode_bgr(
     data: bytes, max_pixels: Optional[int] = MAX_PIXELS
 ) -> Optional[np.ndarray]:
     """Decode image bytes to 8-bit BGR ``[H, W, 3]``; None if undecodable,
-    or larger than ``max_pixels`` (:func:`check_pixels`, before decoding).
+    not a container decoded here, or larger than ``max_pixels``
+    (:func:`~.image_header.check_pixels`, before decoding).
 
     PNG goes through libspng (``pyspng``) and baseline / progressive JPEG
     through libjpeg-turbo (``simplejpeg``, straight into BGR): on one thread
     1.24x faster than OpenCV's ``imdecode`` on average over the bundled
     photos (0.94x to 2.9x per photo; docs/en/notes/performance.md).
     The pixels equal OpenCV's ``IMREAD_COLOR`` decoding (grayscale, palette,
-    alpha and 16-bit PNGs included; tested). Files the fast decoders refuse
-    (CMYK JPEG, other formats, damaged files) and JPEGs with EXIF data
-    (OpenCV applies their orientation) go to OpenCV.
+    alpha and 16-bit PNGs included; tested). PNG / JPEG files the fast
+    decoders refuse (CMYK JPEG, damaged files) and JPEGs with EXIF data
+    (OpenCV applies their orientation) go to OpenCV; BMP, TIFF, WebP and
+    PNM to Pillow (:mod:`.pillow_decode`).
     """
     try:
-        check_pixels(data, max_pixels)
+        header = check_pixels(data, max_pixels)
+        img = _decode_bgr(data, header)
+        if img is not None:
+            check_decoded(img, header)
     except UnreadableImage:
         return None
-    return _decode_checked(data)
+    return img
 
 
-def _decode_checked(data: bytes) -> Optional[np.ndarray]:
-    """:func:`decode_bgr` after the size check."""
+def _decode_bgr(data: bytes, header: Header) -> Optional[np.ndarray]:
+    """:func:`decode_bgr` after the header check."""
+    if header.format in PILLOW_FORMATS:
+        return _by_pillow(data, header, 'color')
     img = None
     try:
-        if pyspng is not None and data.startswith(PNG_SIGNATURE):
+        if pyspng is not None and header.format == 'PNG':
             img = _png_to_bgr(pyspng.load(data))
         elif (
             simplejpeg is not None
-            and data.startswith(JPEG_SIGNATURE)
+            and header.format == 'JPEG'
             and data.find(EXIF_MARKER, 0, 65536) < 0
         ):
             img = simplejpeg.decode_jpeg(data, colorspace='BGR')
     except (ValueError, RuntimeError):
         img = None
-    if img is None and data:
+    if img is None:  # a PNG / JPEG: OpenCV's libpng / libjpeg read its header
         try:
             img = mmcv.imfrombytes(data, flag='color', backend='cv2')
         except cv2.error:
             img = None
     return img
+
+
+def _by_pillow(data: bytes, header: Header, flag: str) -> Optional[np.ndarray]:
+    """:func:`~.pillow_decode.pillow_decode`; None if Pillow fails."""
+    try:
+        return pillow_decode(data, header.format, flag)
+    except Exception:  # noqa: BLE001 - Pillow's readers raise many kinds
+        return None
 
 
 def missing_fast_decoders() -> list:
@@ -269,15 +229,25 @@ class LoadImageOrSkip(LoadImageFromFile):
     ``pyspng`` / ``simplejpeg`` are optional: a missing one leaves its format
     to OpenCV, noted once in the log); otherwise (or with
     another ``color_type`` / ``imdecode_backend``) mmcv's ``imfrombytes``.
+    BMP, TIFF, WebP and PNM are decoded by Pillow, whatever the backend
+    (:mod:`.pillow_decode`; OpenCV's pixels).
+
+    Before any decoder runs: a local file of more than ``max_bytes`` bytes
+    is refused by ``fstat`` (before a byte is read; other storage back ends
+    after reading); a container other than PNG, JPEG, BMP, TIFF, WebP and
+    PNM is refused by its magic bytes, whatever its name; an image whose
+    header declares more than ``max_pixels`` pixels is refused. Each image
+    is decoded by a decoder that reads the header that was checked, and the
+    decoded size must be the header's (:mod:`.image_header`).
 
     Skipped (None, the reason in ``results['unreadable_reason']``, which
     :class:`ImageFolder` passes on): zero-byte, truncated beyond decoding and
-    non-image files; anything but a regular file (a FIFO named in a list
-    file would block the worker forever); images whose header declares more
-    than ``max_pixels`` pixels, on every decoder path and before any decoder
-    runs (logged once per file: a decompression bomb, or a limit to raise);
-    images whose shorter side is below ``min_size`` (default 1: everything
-    decodable is used; the random crop upsamples small images). The dataset
+    non-image files; other containers; anything but a regular file (a FIFO
+    named in a list file would block the worker forever); files over
+    ``max_bytes`` and images over ``max_pixels`` (logged once per file: a
+    decompression bomb or padded file, or a limit to raise); images whose
+    shorter side is below ``min_size`` (default 1: everything decodable is
+    used; the random crop upsamples small images). The dataset
     (:class:`ImageFolder`) then counts the file, reports its path and draws
     another image.
 
@@ -287,6 +257,16 @@ class LoadImageOrSkip(LoadImageFromFile):
         max_pixels (int, optional): Most pixels (width x height) an image
             may have; None: no limit. Defaults to :data:`MAX_PIXELS`
             (89.5 M, Pillow's warning threshold; 30000 x 30000 = 900 M).
+        max_bytes (int, optional): Most bytes an image file may have; None:
+            no limit. Defaults to :data:`MAX_BYTES` (128 MiB). The largest
+            images relied on: ImageNet's outliers reach 2592 x 3888 (10.1 M
+            pixels; M. Ehrlich's survey of every ILSVRC-2012 image,
+            "Compression in the ImageNet Dataset", 2021); COCO's are at most
+            640 pixels a side (the ``width`` / ``height`` of its annotation
+            files). 10.1 M pixels take 40 MiB as a JPEG of random noise at
+            quality 100 without chroma subsampling (4.1 bytes a pixel,
+            measured; photos take far less) and 77 MiB even uncompressed at
+            16 bits per channel with alpha.
         **kwargs: Arguments of mmcv's ``LoadImageFromFile``.
     """
 
@@ -295,15 +275,18 @@ class LoadImageOrSkip(LoadImageFromFile):
         min_size: int = 1,
         fast_decode: bool = True,
         max_pixels: Optional[int] = MAX_PIXELS,
+        max_bytes: Optional[int] = MAX_BYTES,
         **kwargs,
     ) -> None:
         kwargs.setdefault('color_type', 'color')
         kwargs['ignore_empty'] = True
         super().__init__(**kwargs)
-        if max_pixels is not None and max_pixels < 1:
-            raise ValueError(f'max_pixels must be positive or None, got {max_pixels}')
+        for name, value in (('max_pixels', max_pixels), ('max_bytes', max_bytes)):
+            if value is not None and value < 1:
+                raise ValueError(f'{name} must be positive or None, got {value}')
         self.min_size = min_size
         self.max_pixels = max_pixels
+        self.max_bytes = max_bytes
         # OpenCV's pixels, faster: stands in for the cv2 colour backend only
         self.fast_decode = (
             fast_decode
@@ -318,8 +301,10 @@ class LoadImageOrSkip(LoadImageFromFile):
         path = results['img_path']
         try:
             data = self._read(path)
-            check_pixels(data, self.max_pixels)
-            img = self._decode(data)
+            header = check_pixels(data, self.max_pixels)
+            img = self._decode(data, header)
+            if img is not None:
+                check_decoded(img, header)
         except UnreadableImage as e:
             return self._skip(results, str(e), log=isinstance(e, ImageTooLarge))
         except (AssertionError, ValueError, OSError, cv2.error) as e:
@@ -341,21 +326,27 @@ class LoadImageOrSkip(LoadImageFromFile):
 
     def _read(self, path: str) -> bytes:
         """The file's bytes: local files through :func:`read_regular_file`,
-        other back ends through mmengine's ``fileio`` as the parent does."""
+        other back ends through mmengine's ``fileio`` as the parent does
+        (their size checked once read)."""
         if self.file_client_args is not None:
             client = fileio.FileClient.infer_client(self.file_client_args, path)
-            return client.get(path)
-        backend = fileio.get_file_backend(
-            path, backend_args=self.backend_args, enable_singleton=True
-        )
-        if isinstance(backend, fileio.LocalBackend):
-            return read_regular_file(path)
-        return backend.get(path)
+            data = client.get(path)
+        else:
+            backend = fileio.get_file_backend(
+                path, backend_args=self.backend_args, enable_singleton=True
+            )
+            if isinstance(backend, fileio.LocalBackend):
+                return read_regular_file(path, self.max_bytes)
+            data = backend.get(path)
+        check_bytes(len(data), self.max_bytes)
+        return data
 
-    def _decode(self, data: bytes) -> Optional[np.ndarray]:
-        """Decode bytes whose size was checked."""
+    def _decode(self, data: bytes, header: Header) -> Optional[np.ndarray]:
+        """Decode bytes whose header was checked."""
+        if header.format in PILLOW_FORMATS:
+            return _by_pillow(data, header, self.color_type)
         if self.fast_decode:
-            return _decode_checked(data)
+            return _decode_bgr(data, header)
         return mmcv.imfrombytes(
             data, flag=self.color_type, backend=self.imdecode_backend
         )

@@ -45,7 +45,25 @@ def write_kinds(root) -> list:
         'rgba16.png': lambda p: cv2.imwrite(
             p, (np.random.rand(30, 40, 4) * 65535).astype(np.uint16)
         ),
+        # decoded by Pillow (the header it read), to OpenCV's pixels
         'other.bmp': lambda p: photo.save(p),
+        'gray.bmp': lambda p: photo.convert('L').save(p),
+        'palette.bmp': lambda p: photo.convert('P').save(p),
+        'rgb.tif': lambda p: photo.save(p),
+        'lzw.tif': lambda p: photo.save(p, compression='tiff_lzw'),
+        'gray.tif': lambda p: photo.convert('L').save(p),
+        'rgba.tif': lambda p: photo.convert('RGBA').save(p),
+        'bilevel.tif': lambda p: photo.convert('1').save(p),
+        'gray16.tif': lambda p: cv2.imwrite(
+            p, (np.random.rand(30, 40) * 65535).astype(np.uint16)
+        ),
+        'lossless.webp': lambda p: photo.save(p, lossless=True),
+        'lossy.webp': lambda p: photo.save(p, quality=80),
+        'rgb.ppm': lambda p: photo.save(p),
+        'gray.pgm': lambda p: photo.convert('L').save(p),
+        'gray16.pgm': lambda p: cv2.imwrite(
+            p, (np.random.rand(30, 40) * 65535).astype(np.uint16)
+        ),
     }
     paths = []
     for name, save in saves.items():
