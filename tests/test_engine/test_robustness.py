@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from mmpixpro.datasets.transforms import LoadImageOrSkip
+from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.engine.resume_checkpoint import (
     checkpoint_candidates,
     remove_stale_temp_files,
@@ -320,3 +321,46 @@ def test_a_forced_collapse_is_reported(tmp_path):
     healthy = Runner.from_cfg(cfg)
     healthy.train()
     assert 'pixel-feature spread' not in read_log(healthy.work_dir)
+
+
+def test_the_unreadable_images_count_over_a_resumed_run(tmp_path):
+    """Eight images, limit 15 % (1.2 images). The first start meets one
+    unreadable file (a.png) in epoch 1; before the resume that file is
+    repaired and another (b.png) broken. The resumed run counts both (the
+    set travels in the checkpoint) and stops: since its latest start alone
+    it would count one."""
+    data = tmp_path / 'data'
+    data.mkdir()
+    photos = [n for n in sorted(os.listdir(PHOTOS)) if n.endswith('.png')][:6]
+    for i, name in enumerate(photos):
+        shutil.copy(osp.join(PHOTOS, name), data / f'{i}_{name}')
+    shutil.copy(osp.join(PHOTOS, 'chelsea.png'), data / 'b.png')
+    (data / 'a.png').write_bytes(b'')
+
+    def runner_of(max_epochs, resume, name):
+        cfg = tiny_config(
+            DEMO_CONFIG, tmp_path / 'work', data_root=str(data), max_epochs=max_epochs
+        )
+        cfg.train_dataloader.num_workers = 0
+        cfg.default_hooks.checkpoint.interval = 1
+        cfg.default_hooks.unreadable_images.max_fraction = 0.15
+        cfg.resume = resume
+        cfg.visualizer.name = name
+        return FaultTolerantRunner.from_cfg(cfg)  # as tools/train.py
+
+    first = runner_of(1, False, 'first_start')
+    first.train()
+    state = torch.load(checkpoint_path(str(tmp_path / 'work')), weights_only=True)
+    assert state['message_hub']['runtime_info']['unreadable_images'] == [
+        str(data / 'a.png')
+    ]
+
+    shutil.copy(osp.join(PHOTOS, 'coffee.png'), data / 'a.png')
+    (data / 'b.png').write_bytes(b'')
+    resumed = runner_of(2, True, 'resumed_start')
+    with pytest.raises(
+        RuntimeError, match=r'2 of 8 images are unreadable, more than max_fraction=0.15'
+    ):
+        resumed.train()
+    hook = next(h for h in resumed.hooks if type(h).__name__ == 'UnreadableImageHook')
+    assert hook.skipped == {str(data / 'a.png'), str(data / 'b.png')}

@@ -9,6 +9,9 @@ from mmengine.hooks import Hook
 from mmpixpro.engine.run_failure import UnreadableImagesError
 from mmpixpro.registry import HOOKS
 
+#: The message hub's runtime-info key (saved in checkpoints) of the set.
+INFO_KEY = 'unreadable_images'
+
 
 def gather_new_paths(new: Set[str]) -> Set[str]:
     """The union of every rank's ``new`` paths, on every rank.
@@ -37,6 +40,10 @@ class UnreadableImageHook(Hook):
     the limit applies to that total (not to one rank's count), rank 0 logs
     each path once, and all ranks stop in the same iteration.
 
+    The set is saved with every checkpoint (the message hub's runtime info,
+    key ``unreadable_images``) and restored on resume: the limit counts the
+    whole run, not only since its latest start.
+
     Args:
         max_fraction (float): Stop training with an error once more than this
             fraction of the dataset was unreadable. Defaults to 0.01.
@@ -50,6 +57,11 @@ class UnreadableImageHook(Hook):
         self.max_fraction = max_fraction
         self.skipped: Set[str] = set()
 
+    def before_train(self, runner) -> None:
+        """The unreadable images of the run so far: none on a fresh start,
+        those of the checkpoint on resume (loaded before this hook runs)."""
+        self.skipped = set(runner.message_hub.get_info(INFO_KEY) or ())
+
     def after_train_iter(
         self, runner, batch_idx, data_batch=None, outputs=None
     ) -> None:
@@ -60,7 +72,7 @@ class UnreadableImageHook(Hook):
         new = gather_new_paths(new - self.skipped) - self.skipped
         if not new:
             return
-        self.skipped |= new
+        self._add(runner, new)
         total = len(runner.train_dataloader.dataset)
         world = get_world_size()
         ranks = '' if world == 1 else f' (over the {world} ranks)'
@@ -77,3 +89,8 @@ class UnreadableImageHook(Hook):
                 f'(e.g. {sorted(self.skipped)[:5]}) or raise '
                 'default_hooks.unreadable_images.max_fraction'
             )
+
+    def _add(self, runner, paths: Set[str]) -> None:
+        """Add ``paths``, kept for the next checkpoint."""
+        self.skipped |= paths
+        runner.message_hub.update_info(INFO_KEY, sorted(self.skipped))
