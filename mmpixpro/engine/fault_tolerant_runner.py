@@ -16,8 +16,11 @@ from mmpixpro.utils.checkpoint import (
     load_error_reason,
     state_dict_mismatches,
 )
+from mmpixpro.utils.decoding_breadcrumb import breadcrumbs
 
 from .atomic_backend import AtomicLocalBackend
+from .decoder_crash import decoder_crash_error, worker_crash
+from .hooks.unreadable_image_hook import UnreadableImageHook
 from .resume_checkpoint import (
     checkpoint_problem,
     ensure_room_for,
@@ -85,6 +88,9 @@ class FaultTolerantRunner(Runner):
     - The config is dumped into the work dir (atomically) once the run has
       loaded what it starts from: a start that fails leaves the last run's
       dump as it was.
+    - A dataloader worker killed by an image decoder's crash stops the run
+      naming the file, counted as unreadable and recorded as not worth
+      retrying (:mod:`.decoder_crash`).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -111,7 +117,7 @@ class FaultTolerantRunner(Runner):
         first, so that workers torchrun restarts stop at once. The work
         dir's lock is given up when training ends, however it ends."""
         try:
-            return super().train()
+            return self._train_naming_decoder_crashes()
         except Exception as error:
             failure = repeating_failure(error)
             if failure is not None:
@@ -119,6 +125,23 @@ class FaultTolerantRunner(Runner):
             raise
         finally:
             self._work_dir_lock.release()
+
+    def _train_naming_decoder_crashes(self):
+        """mmengine's ``train``; a dataloader worker that a decoder crash
+        killed is raised as :class:`~.decoder_crash.DecoderCrashError`
+        naming the file (from the workers' breadcrumbs), counted by the
+        ``UnreadableImageHook`` if there is one."""
+        with breadcrumbs() as folder:
+            try:
+                return super().train()
+            except Exception as error:
+                crash = worker_crash(error, folder)
+                if crash is None:
+                    raise
+                counters = [h for h in self.hooks if isinstance(h, UnreadableImageHook)]
+                counted = [h.count_crash(self, crash.path) for h in counters]
+                how = counted[0] if counted else 'no UnreadableImageHook to count it'
+                raise decoder_crash_error(crash, how) from error
 
     def _record_failure(self, failure: BaseException) -> None:
         try:

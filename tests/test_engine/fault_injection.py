@@ -1,6 +1,8 @@
 """Test-only hooks that inject one fault at a named iteration (or epoch) on a
 named rank, in the first attempt of a run only (``TORCHELASTIC_RESTART_COUNT``
-0: a worker that torchrun restarts runs clean).
+0: a worker that torchrun restarts runs clean), and a test-only image loader
+whose decoder crashes on a named file (as a bad file would: in every
+attempt).
 
 A test config imports this module (``custom_imports``, with tests/test_engine
 on ``PYTHONPATH``) and lists the hooks in ``custom_hooks``
@@ -8,14 +10,16 @@ on ``PYTHONPATH``) and lists the hooks in ``custom_hooks``
 however loaded the machine is.
 """
 
+import ctypes
 import os
 import signal
 
 import torch
 from mmengine.hooks import Hook
 
+from mmpixpro.datasets.transforms import LoadImageOrSkip
 from mmpixpro.engine.fault_tolerant_runner import restart_count
-from mmpixpro.registry import HOOKS
+from mmpixpro.registry import HOOKS, TRANSFORMS
 
 
 def fault_config(folder, base: str, *hooks: dict) -> str:
@@ -99,3 +103,23 @@ class PoisonAt(Hook):
         if runner.iter + 1 == self.at:
             with torch.no_grad():
                 runner.model.projector.projector[1].weight.fill_(float('nan'))
+
+
+@TRANSFORMS.register_module()
+class CrashDecodingOn(LoadImageOrSkip):
+    """``LoadImageOrSkip`` whose decoder crashes the process (a real
+    segmentation fault: it reads address 0) when it decodes the file named
+    ``name``."""
+
+    def __init__(self, name: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.name, self._crash = name, False
+
+    def transform(self, results):
+        self._crash = os.path.basename(results['img_path']) == self.name
+        return super().transform(results)
+
+    def _decode(self, data, header):
+        if self._crash:
+            ctypes.string_at(0)
+        return super()._decode(data, header)

@@ -254,3 +254,48 @@ def test_unreadable_images_of_both_ranks_count_together(tmp_path):
         assert log.count(f'unreadable image skipped: {data / name}') == 1, log[-2000:]
     record = json.loads((work_dir / RECORD).read_text())
     assert record['error'] == 'UnreadableImagesError'
+
+
+@pytest.mark.slow
+def test_a_decoder_crash_on_one_rank_is_named_and_not_retried(tmp_path):
+    """Rank 1's dataloader worker crashes decoding 1_crash.png (a real
+    segmentation fault, in every attempt, as a bad file would). Before:
+    "DataLoader worker (pid N) is killed by signal: Segmentation fault", no
+    file named, and every restart crashed again. Now the run stops naming
+    the file, records it, and both restarts (RESTARTS=2) stop at once."""
+    data = tmp_path / 'data'
+    data.mkdir()
+    photos = [n for n in sorted(os.listdir(PHOTOS)) if n.endswith(('.png', '.jpg'))]
+    for i, name in enumerate(photos[:8]):
+        shutil.copy(osp.join(PHOTOS, name), data / f'{i}_{name}')
+    os.rename(data / f'1_{photos[1]}', data / '1_crash.png')  # rank 1's first
+    work_dir = tmp_path / 'work'
+    result = run(
+        work_dir,
+        2,
+        config=fault_config(tmp_path, DEMO_CONFIG),  # imports CrashDecodingOn
+        check=False,
+        RESTARTS='2',
+        extra_options=[
+            f'train_dataloader.dataset.data_root={data}',
+            'train_dataloader.sampler.shuffle=False',
+            'train_dataloader.dataset.pipeline.0.type=CrashDecodingOn',
+            'train_dataloader.dataset.pipeline.0.name=1_crash.png',
+        ],
+    )
+    out = result.stdout + result.stderr
+
+    assert result.returncode != 0
+    crashing = data / '1_crash.png'
+    assert (
+        f'killed by signal: Segmentation fault while decoding {crashing}: its '
+        'decoder crashes on this file' in out
+    ), out[-3000:]
+    record = json.loads((work_dir / RECORD).read_text())
+    assert record['error'] == 'DecoderCrashError'
+    assert f'while decoding {crashing}' in record['message']
+    counted = 'counted as unreadable (1 of 8 images unreadable so far)'
+    assert counted in record['message']
+    assert 'restart 1 by torchrun stops at once' in out, out[-3000:]
+    assert 'restart 2 by torchrun stops at once' in out
+    assert not any(records_per_attempt(work_dir)[1:])  # no restart trained

@@ -4,13 +4,17 @@ restarts stops at once with its message; a fresh start clears it."""
 import errno
 import gc
 import json
+import os.path as osp
+import re
+import shutil
 
 import pytest
-from conftest import DEMO_CONFIG
+from conftest import DEMO_CONFIG, PHOTOS
 from fault_injection import PoisonAt
 from helpers import checkpoint_path, tiny_config
 from mmengine.hooks import Hook
 
+from mmpixpro.engine.decoder_crash import DecoderCrashError
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.engine.run_failure import (
     RECORD,
@@ -119,3 +123,54 @@ def test_the_stopping_hooks_run_before_the_checkpoint_hook(tmp_path):
     checkpoint = names.index('CheckpointHook')
     assert names.index('NonFiniteLossHook') < checkpoint
     assert names.index('UnreadableImageHook') < checkpoint
+
+
+def test_a_decoder_crash_in_a_worker_names_the_file_and_is_not_retried(
+    tmp_path, monkeypatch
+):
+    """A decoder that crashes the dataloader worker (a real segmentation
+    fault, on coffee.png): the run stops naming the file, counts it as
+    unreadable and records the failure; torchrun's restart stops at once,
+    without training."""
+    data = tmp_path / 'data'
+    data.mkdir()
+    for name in ('astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg'):
+        shutil.copy(osp.join(PHOTOS, name), data)
+    crashing = str(data / 'coffee.png')
+
+    def runner_on_data(name):
+        cfg = tiny_config(DEMO_CONFIG, tmp_path / 'work', data_root=str(data))
+        cfg.train_dataloader.num_workers = 1  # decoding happens in a worker
+        cfg.train_dataloader.dataset.pipeline[0].update(
+            type='CrashDecodingOn', name='coffee.png'
+        )
+        cfg.visualizer.name = name
+        return FaultTolerantRunner.from_cfg(cfg)
+
+    runner = runner_on_data('crashing')
+    with pytest.raises(DecoderCrashError) as info:
+        runner.train()
+    message = str(info.value)
+    assert '\n' not in message and info.value.path == crashing
+    assert re.fullmatch(
+        r'a dataloader worker \(pid \d+\) killed by signal: Segmentation fault '
+        rf'while decoding {re.escape(crashing)}: its decoder crashes on this '
+        r'file, and would on every restart; counted as unreadable \(1 of 4 '
+        r'images unreadable so far\): remove or convert the file, then start '
+        r'again \(e\.g\. with --resume\)',
+        message,
+    ), message
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'UnreadableImageHook')
+    assert hook.skipped == {crashing}
+    record = read_failure(str(tmp_path / 'work'))
+    assert record['error'] == 'DecoderCrashError' and record['message'] == message
+    del runner
+    gc.collect()
+
+    monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
+    restarted = runner_on_data('restarted')
+    counter = CountIters()
+    restarted.register_hook(counter)
+    with pytest.raises(RecordedFailureError, match=f'while decoding {crashing}'):
+        restarted.train()
+    assert counter.iters == 0

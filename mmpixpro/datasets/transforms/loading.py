@@ -22,6 +22,7 @@ from mmengine.logging import print_log
 
 from mmpixpro.registry import TRANSFORMS
 from mmpixpro.utils.atomic_file import format_bytes
+from mmpixpro.utils.decoding_breadcrumb import decoding
 
 from .image_header import (  # noqa: F401 - image_size, png_size ... importable here
     JPEG_SIGNATURE,
@@ -238,7 +239,10 @@ class LoadImageOrSkip(LoadImageFromFile):
     PNM is refused by its magic bytes, whatever its name; an image whose
     header declares more than ``max_pixels`` pixels is refused. Each image
     is decoded by a decoder that reads the header that was checked, and the
-    decoded size must be the header's (:mod:`.image_header`).
+    decoded size must be the header's (:mod:`.image_header`). While it
+    decodes, a dataloader worker leaves the path in its breadcrumb
+    (:mod:`mmpixpro.utils.decoding_breadcrumb`), so that a decoder crash
+    that kills it can be named.
 
     Skipped (None, the reason in ``results['unreadable_reason']``, which
     :class:`ImageFolder` passes on): zero-byte, truncated beyond decoding and
@@ -301,8 +305,9 @@ class LoadImageOrSkip(LoadImageFromFile):
         path = results['img_path']
         try:
             data = self._read(path)
-            header = check_pixels(data, self.max_pixels)
-            img = self._decode(data, header)
+            with decoding(path):
+                header = check_pixels(data, self.max_pixels)
+                img = self._decode(data, header)
             if img is not None:
                 check_decoded(img, header)
         except UnreadableImage as e:

@@ -42,7 +42,8 @@ class UnreadableImageHook(Hook):
 
     The set is saved with every checkpoint (the message hub's runtime info,
     key ``unreadable_images``) and restored on resume: the limit counts the
-    whole run, not only since its latest start.
+    whole run, not only since its latest start. A file whose decoder crashed
+    a dataloader worker joins it too (:meth:`count_crash`).
 
     Args:
         max_fraction (float): Stop training with an error once more than this
@@ -89,6 +90,13 @@ class UnreadableImageHook(Hook):
                 f'(e.g. {sorted(self.skipped)[:5]}) or raise '
                 'default_hooks.unreadable_images.max_fraction'
             )
+
+    def count_crash(self, runner, path: str) -> str:
+        """Count ``path``, whose decoder crashed a dataloader worker of this
+        rank; returns ``'{n} of {total} images unreadable so far'``."""
+        self._add(runner, {path})
+        total = len(runner.train_dataloader.dataset)
+        return f'{len(self.skipped)} of {total} images unreadable so far'
 
     def _add(self, runner, paths: Set[str]) -> None:
         """Add ``paths``, kept for the next checkpoint."""
