@@ -119,7 +119,7 @@ class CrashDecodingOn(LoadImageOrSkip):
         self._crash = os.path.basename(results['img_path']) == self.name
         return super().transform(results)
 
-    def _decode(self, data, header):
+    def _decode(self, *args):
         if self._crash:
             ctypes.string_at(0)
-        return super()._decode(data, header)
+        return super()._decode(*args)
