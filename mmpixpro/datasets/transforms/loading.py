@@ -25,10 +25,8 @@ from mmpixpro.utils.atomic_file import format_bytes
 from mmpixpro.utils.decoding_breadcrumb import decoding
 
 from .image_header import (  # noqa: F401 - image_size, png_size ... importable here
-    JPEG_SIGNATURE,
     MAX_PIXELS,
     PILLOW_FORMATS,
-    PNG_SIGNATURE,
     Header,
     ImageTooLarge,
     UnreadableImage,
@@ -107,7 +105,10 @@ def check_decoded(img: np.ndarray, header: Header) -> None:
         UnreadableImage: another size was decoded.
     """
     height, width = img.shape[:2]
-    if (width, height) not in (header[1:], (header.height, header.width)):
+    if (width, height) not in (
+        (header.width, header.height),
+        (header.height, header.width),
+    ):
         raise UnreadableImage(
             f'decoded to {width} x {height}, but its {header.format} header '
             f'says {header.width} x {header.height}'
