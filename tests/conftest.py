@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled photos, registries, tiny configs, a tiny
 checkpoint of the demo config."""
 
+import contextlib
 import os
 import os.path as osp
 
@@ -26,10 +27,10 @@ def _register():
     register_all_modules(init_default_scope=True)
 
 
-@pytest.fixture(autouse=True)
-def _restore_scope_and_message_hub():
-    """Every test ends with the default scopes and message hubs it started
-    with (the current one is the newest instance): a Runner, or
+@contextlib.contextmanager
+def scope_and_message_hub_kept():
+    """The default scopes and message hubs as they were before the block
+    (the current one is the newest instance): a Runner, or
     ``DefaultScope.overwrite_default_scope``, makes its own current for the
     whole process, and a later test would build from an mmdet scope or read
     another run's ``max_iters``."""
@@ -39,9 +40,20 @@ def _restore_scope_and_message_hub():
     from mmengine.registry import DefaultScope
 
     saved = {cls: OrderedDict(cls._instance_dict) for cls in (DefaultScope, MessageHub)}
-    yield
-    for cls, instances in saved.items():
-        cls._instance_dict = instances
+    try:
+        yield
+    finally:
+        for cls, instances in saved.items():
+            cls._instance_dict = instances
+
+
+@pytest.fixture(autouse=True)
+def _restore_scope_and_message_hub():
+    """Every test ends with the default scopes and message hubs it started
+    with (a fixture of a wider scope that runs a Runner keeps them itself,
+    with :func:`scope_and_message_hub_kept`)."""
+    with scope_and_message_hub_kept():
+        yield
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
+from mmpixpro.utils.atomic_file import atomic_open, check_output
 from mmpixpro.utils.config_check import check_config
 
 
@@ -74,12 +75,16 @@ def evaluate_checkpoint(
 ) -> dict:
     """Load ``checkpoint`` strictly into the model of ``config`` and run its
     test loop; returns the metrics (also written to ``out`` as JSON by the
-    main process).
+    main process, atomically; an existing file is replaced).
 
     Raises:
         FileNotFoundError: No config or no checkpoint.
         RuntimeError: The checkpoint does not hold every tensor of the model.
+        LinkRefusedError, OutputExistsError, IsADirectoryError: ``out`` is a
+            symbolic link, an input or a folder (before any work).
     """
+    if out:
+        check_output(out, [config, checkpoint], overwrite=True)
     cfg = build_test_config(config, checkpoint, work_dir, cfg_options, launcher)
     import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
 
@@ -88,6 +93,6 @@ def evaluate_checkpoint(
     runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
     metrics = runner.test()
     if out and is_main_process():
-        with open(out, 'w') as f:
+        with atomic_open(out, 'w', overwrite=True) as f:
             json.dump(metrics, f, indent=1)
     return metrics

@@ -10,7 +10,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 
+from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.checkpoint import drop_code_fields
+from mmpixpro.utils.no_follow import LinkRefusedError
 
 from .backbone_depth import depth_mismatch, resnet_depth
 from .transfer import (
@@ -21,6 +23,7 @@ from .transfer import (
     transfer_weights,
 )
 
+REPORT = 'transfer_report.json'
 HOW = (
     'give the PixPro checkpoint as --cfg-options load_from=PIXPRO.pth (mmdet / '
     "mmseg / mmpretrain's train.py, mim train) or run "
@@ -68,7 +71,8 @@ class PretrainedTransferHook(Hook):
     Runs before the first iteration (after ``init_weights`` and
     ``load_from``), is skipped when the run resumes, logs a report of which
     tensors came from the checkpoint and which start fresh, per module, and
-    rank 0 writes it to ``{work_dir}/transfer_report.json``. The report is
+    rank 0 writes it to ``{work_dir}/transfer_report.json`` (atomically,
+    never through a link at that name). The report is
     logged again at the end of the run. A checkpoint whose ResNet depth
     differs from the model's stops the run before training, naming both
     depths and the ``--cfg-options`` that fit it.
@@ -200,8 +204,19 @@ class PretrainedTransferHook(Hook):
         self.report = transfer_weights(model, self.source, self.rules, self.fresh)
         runner.logger.info('\n' + format_report(self.report))
         if is_main_process():  # one file, one writer
-            with open(osp.join(runner.work_dir, 'transfer_report.json'), 'w') as f:
+            self._write_report(runner)
+
+    def _write_report(self, runner) -> None:
+        """``transfer_report.json``, atomically (it appears whole or not at
+        all); a link planted at its name is neither followed nor replaced:
+        a warning, and the report stays in the log (rank 0 alone raising
+        here would leave the other ranks waiting)."""
+        path = osp.join(runner.work_dir, REPORT)
+        try:
+            with atomic_open(path, 'w', overwrite=True) as f:
                 json.dump(self.report, f, indent=1)
+        except LinkRefusedError as e:
+            runner.logger.warning(f'{REPORT} not written: {e}')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """A checkpoint is data: mmengine's ``Runner.resume`` (also in mmdet's

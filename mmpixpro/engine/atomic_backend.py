@@ -27,12 +27,13 @@ class AtomicLocalBackend(LocalBackend):
 
     A process killed while saving leaves the previous file (e.g. the last
     checkpoint) untouched, never a truncated one; the temporary file it
-    leaves (``.NAME.*.tmp``) is removed when a run resumes in that folder
-    holding its lock. (mmengine's checkpoint hook writes ``last_checkpoint``
-    itself, with a plain ``open``: a resume takes that file as a hint only,
-    so a damaged one changes nothing.) A write that fails (no space left, no
-    permission) removes the temporary file and raises an ``OSError`` of the
-    same errno naming the target and the free space. Used by the checkpoint hook through
+    leaves (``.NAME.mmpixpro-*.tmp``) is removed when a run resumes in that
+    folder holding its lock. (mmengine's checkpoint hook writes
+    ``last_checkpoint`` itself, with a plain ``open``: a resume takes that
+    file as a hint only, so a damaged one changes nothing.) A write that
+    fails (no space left, no permission) removes the temporary file and
+    raises an ``OSError`` of the same errno naming the target and the free
+    space. Used by the checkpoint hook through
     ``backend_args=dict(backend='atomic_local')``.
     """
 

@@ -17,11 +17,13 @@ from mmpixpro.utils.checkpoint import (
     state_dict_mismatches,
 )
 from mmpixpro.utils.decoding_breadcrumb import breadcrumbs
+from mmpixpro.utils.no_follow import remove_if_planted
 
 from .atomic_backend import AtomicLocalBackend
 from .decoder_crash import decoder_crash_error, worker_crash
 from .hooks.unreadable_image_hook import UnreadableImageHook
 from .resume_checkpoint import (
+    LAST_CHECKPOINT,
     checkpoint_problem,
     ensure_room_for,
     newest_loadable_checkpoint,
@@ -79,6 +81,10 @@ class FaultTolerantRunner(Runner):
     - One run per work dir: rank 0 holds the work dir's lock
       (:class:`WorkDirLock`) from before anything is written there; a second
       run on it stops at once naming the holder.
+    - ``last_checkpoint``, which mmengine's ``CheckpointHook`` writes with a
+      plain ``open`` right after :meth:`save_checkpoint`, is never written
+      through a link: a link planted at its name is removed first, with a
+      warning (mmengine itself is not patched).
     - A checkpoint is data: ``meta['config']``, which mmengine's ``resume``
       would execute as Python, is dropped with a warning; a file that does
       not load is one line naming it and why.
@@ -110,6 +116,18 @@ class FaultTolerantRunner(Runner):
                 f'{self.work_dir} offers no file locks: nothing stops a second '
                 'run from writing there at the same time'
             )
+
+    def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs):
+        """mmengine's ``save_checkpoint``; then rank 0 removes a link planted
+        at ``last_checkpoint``, which mmengine's ``CheckpointHook`` writes
+        next with a plain ``open`` (here, because a hook subclass would have
+        to copy mmengine's whole saving method)."""
+        super().save_checkpoint(out_dir, filename, *args, **kwargs)
+        if self.rank == 0:
+            path = osp.join(self.work_dir, LAST_CHECKPOINT)
+            planted = remove_if_planted(path)
+            if planted is not None:
+                self.logger.warning(f'{path} was {planted}: removed, never written')
 
     def train(self):
         """mmengine's ``train``; a failure that a restart would only repeat

@@ -8,10 +8,13 @@ a candidate; damaged ones are reported and skipped.
 Newest means the latest step of training, not the latest modification time
 (``cp -r``, ``rsync`` without times or a ``touch`` change those): the file
 that ``last_checkpoint`` names first (the run saved it last), then the others
-by their epoch / iteration, highest first. A candidate is checked without
-reading its tensors (the file is memory-mapped), so choosing costs little
-however many and however large the candidates are; the chosen file is then
-read once, by the Runner.
+by their epoch / iteration, highest first. ``last_checkpoint`` is read
+without following a link at its name, and a file it names outside the work
+dir (``../other_run/epoch_9.pth``, also through a link) is ignored with a
+warning: only this work dir's checkpoints are candidates. A candidate is
+checked without reading its tensors (the file is memory-mapped), so choosing
+costs little however many and however large the candidates are; the chosen
+file is then read once, by the Runner.
 """
 
 import errno
@@ -23,18 +26,46 @@ from typing import Callable, List, Optional
 
 from mmpixpro.utils.atomic_file import format_bytes, is_temp_file
 from mmpixpro.utils.checkpoint import load_error_reason, load_mapped
+from mmpixpro.utils.no_follow import LinkRefusedError, read_no_follow
 
 CHECKPOINT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
+LAST_CHECKPOINT = 'last_checkpoint'
 
 
-def last_checkpoint_target(work_dir: str) -> Optional[str]:
-    """The path written in ``work_dir/last_checkpoint``, if any (a damaged
-    ``last_checkpoint`` names no existing file and is then only ignored)."""
+def inside(path: str, folder: str) -> bool:
+    """Whether ``path``, its links resolved, lies in ``folder`` or below."""
+    folder = osp.realpath(folder)
+    return osp.commonpath([osp.realpath(path), folder]) == folder
+
+
+def last_checkpoint_target(
+    work_dir: str, warn: Callable[[str], None] = print
+) -> Optional[str]:
+    """The absolute path written in ``work_dir/last_checkpoint``, if any (a
+    relative one is taken from the work dir; a damaged one names no existing
+    file and is then only ignored).
+
+    A ``last_checkpoint`` that is a symbolic link, or that names a file
+    outside the work dir, is ignored; ``warn`` says so.
+    """
+    path = osp.join(work_dir, LAST_CHECKPOINT)
     try:
-        with open(osp.join(work_dir, 'last_checkpoint'), errors='replace') as f:
-            return f.read().strip() or None
+        text = read_no_follow(path, limit=1 << 12).strip()
+    except LinkRefusedError as e:
+        warn(f'{LAST_CHECKPOINT} ignored: {e}')
+        return None
     except OSError:
         return None
+    if not text or '\0' in text:
+        return None
+    target = osp.join(osp.abspath(work_dir), text)  # an absolute text stays
+    if not inside(target, work_dir):
+        warn(
+            f'{path} ignored: it names {text}, outside the work dir {work_dir}; '
+            'only checkpoints of this work dir are resumed from'
+        )
+        return None
+    return osp.normpath(target)
 
 
 def checkpoint_step(path: str) -> int:
@@ -43,11 +74,13 @@ def checkpoint_step(path: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def checkpoint_candidates(work_dir: str) -> List[str]:
+def checkpoint_candidates(
+    work_dir: str, warn: Callable[[str], None] = print
+) -> List[str]:
     """``epoch_N.pth`` / ``iter_N.pth`` files of ``work_dir`` (and of the
-    folder ``last_checkpoint`` points to), newest first: the file named by
-    ``last_checkpoint``, then by N, highest first."""
-    last = last_checkpoint_target(work_dir)
+    folder inside it that ``last_checkpoint`` points to), newest first: the
+    file named by ``last_checkpoint``, then by N, highest first."""
+    last = last_checkpoint_target(work_dir, warn)
     folders = {osp.abspath(work_dir)}
     if last is not None:
         folders.add(osp.dirname(osp.abspath(last)))
@@ -102,7 +135,7 @@ def newest_loadable_checkpoint(
     ``RuntimeError`` listing every file tried when none of them loads.
     """
     tried = []
-    for path in checkpoint_candidates(work_dir):
+    for path in checkpoint_candidates(work_dir, warn):
         problem = checkpoint_problem(path)
         if problem is None:
             return path
@@ -117,10 +150,11 @@ def newest_loadable_checkpoint(
 
 
 def remove_stale_temp_files(folder: str) -> List[str]:
-    """Remove what interrupted atomic writes left in ``folder``
-    (``.NAME.*.tmp``); returns the removed paths. Call only while no other
-    process can write there: with the work dir's lock held (its writer is
-    gone), before training starts."""
+    """Remove what our interrupted atomic writes left in ``folder``
+    (``.NAME.mmpixpro-<12 hex digits>.tmp``; other tools' temporary files
+    stay); returns the removed paths. Call only while no other run can write
+    there: with the work dir's lock held (its writer is gone), before
+    training starts."""
     if not osp.isdir(folder):
         return []
     removed = []

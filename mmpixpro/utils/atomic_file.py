@@ -6,48 +6,54 @@ killed, nor hide its output from the group. So:
 
 - :func:`check_output` refuses, before any work, an output that is one of the
   inputs (also through another name: a link, ``./x`` for ``x``), a folder,
-  or an existing file unless ``overwrite`` is given;
+  a symbolic link (never written through, nor replaced), or an existing file
+  unless ``overwrite`` is given;
 - :func:`output_folder` creates the missing folders of the output before the
   work (a folder that cannot be created stops the tool at once) and removes
   the ones it created if the work then fails;
-- :class:`AtomicFile` writes to a temporary file ``.NAME.<random>.tmp`` next
-  to the output, created ``0o666`` minus the umask (as a plain ``open()``
+- :class:`AtomicFile` writes to a temporary file
+  ``.NAME.mmpixpro-<12 hex digits>.tmp`` next to the output (a name no other
+  tool makes: :func:`is_temp_file` tells ours from theirs), created
+  ``O_EXCL | O_NOFOLLOW``, ``0o666`` minus the umask (as a plain ``open()``
   does; ``tempfile.mkstemp`` would give ``0o600``), synced, then renamed into
-  place. Without ``overwrite`` the rename cannot replace a file that appeared
-  meanwhile (it is a hard link, which fails on an existing name). A failure
-  removes the temporary file and leaves the previous output as it was; a
-  failed write (disk full, quota) is raised as an ``OSError`` of one line
-  naming the file, the reason and the free space.
+  place. An output that is a symbolic link is refused before anything is
+  written (``O_NOFOLLOW`` semantics: :class:`~.no_follow.LinkRefusedError`,
+  one line); a link planted while the file is written is replaced by the
+  rename, never followed. Without ``overwrite`` the rename cannot replace a
+  file that appeared meanwhile (it is a hard link, which fails on an
+  existing name). A failure removes the temporary file and leaves the
+  previous output as it was; a failed write (disk full, quota) is raised as
+  an ``OSError`` of one line naming the file, the reason and the free space.
 """
 
 import contextlib
-import fnmatch
 import io
 import os
 import os.path as osp
+import re
 import shutil
 import uuid
 from typing import IO, Iterator, List, Optional, Sequence
 
-TEMP_SUFFIX = '.tmp'
+from .no_follow import CLOEXEC, NOFOLLOW, refuse_link
+
+#: ``.NAME.mmpixpro-<12 hex digits>.tmp``: the temporary files of our writers.
+TEMP_NAME = re.compile(r'^\..+\.mmpixpro-[0-9a-f]{12}\.tmp$', re.DOTALL)
 
 
 def temp_path(path: str) -> str:
-    """``FOLDER/.NAME.<random>.tmp``: where ``path`` is written before it is
-    renamed into place (the checkpoint backend and the tools alike)."""
+    """``FOLDER/.NAME.mmpixpro-<random>.tmp``: where ``path`` is written
+    before it is renamed into place (the checkpoint backend and the tools
+    alike)."""
     folder = osp.dirname(osp.abspath(path))
-    name = f'.{osp.basename(path)}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}'
+    name = f'.{osp.basename(path)}.mmpixpro-{uuid.uuid4().hex[:12]}.tmp'
     return osp.join(folder, name)
 
 
-def temp_pattern(basename: str = '*') -> str:
-    """The glob pattern of the temporary files written for ``basename``."""
-    return f'.{basename}.*{TEMP_SUFFIX}'
-
-
 def is_temp_file(name: str) -> bool:
-    """Whether ``name`` (a file name) is such a temporary file."""
-    return fnmatch.fnmatch(name, temp_pattern())
+    """Whether ``name`` (a file name) is a temporary file of our writers
+    (another tool's ``.x.tmp`` is not)."""
+    return TEMP_NAME.match(name) is not None
 
 
 def format_bytes(num: float) -> str:
@@ -93,6 +99,7 @@ def check_output(
     Raises:
         OutputExistsError: ``path`` is one of ``inputs`` (never allowed), or
             exists and ``overwrite`` is false.
+        LinkRefusedError: ``path`` is a symbolic link (never allowed).
         IsADirectoryError: ``path`` is a folder.
     """
     for source in inputs:
@@ -101,6 +108,7 @@ def check_output(
                 f'output {path!r} is the input {source!r}: writing it would '
                 'destroy the input; give another output file'
             )
+    refuse_link(path)
     if osp.isdir(path):
         raise IsADirectoryError(
             f'output {path!r} is a folder; give a file name inside it'
@@ -173,7 +181,7 @@ class AtomicFile:
     :meth:`commit` and disappears on :meth:`discard`.
 
     Args:
-        path: The output file.
+        path: The output file (refused if it is a symbolic link).
         mode: ``'wb'`` or ``'w'``.
         overwrite: Whether :meth:`commit` may replace an existing ``path``.
         encoding, errors: For text mode (default ``'utf-8'``, ``'strict'``).
@@ -189,10 +197,11 @@ class AtomicFile:
     ) -> None:
         if mode not in ('w', 'wb'):
             raise ValueError(f"mode is 'w' or 'wb', got {mode!r}")
+        refuse_link(path)
         self.path = path
         self.overwrite = overwrite
         self.tmp = temp_path(path)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC
         fd = os.open(self.tmp, flags, 0o666)  # the umask applies
         self.raw = _RawFile(fd, 'wb', closefd=True)
         buffered = io.BufferedWriter(self.raw)

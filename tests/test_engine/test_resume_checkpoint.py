@@ -20,6 +20,7 @@ from mmpixpro.engine.resume_checkpoint import (
     newest_loadable_checkpoint,
     remove_stale_temp_files,
 )
+from mmpixpro.utils.atomic_file import temp_path
 
 
 def touch(path, mtime, data=b'x'):
@@ -129,11 +130,14 @@ def test_nothing_loadable_is_an_error_listing_what_was_tried(tmp_path):
 
 
 def test_stale_temporary_files_are_removed(tmp_path):
+    """Ours only (the names our atomic writers give); another tool's
+    temporary files in the work dir are its own."""
     stale = [
-        touch(tmp_path / '.epoch_3.pth.0123abcd.tmp', 1),
-        touch(tmp_path / '.last_checkpoint.89ef.tmp', 1),
+        touch(temp_path(str(tmp_path / 'epoch_3.pth')), 1),
+        touch(temp_path(str(tmp_path / 'last_checkpoint')), 1),
     ]
-    kept = ['epoch_2.pth', 'notes.tmp', '.hidden']
+    kept = ['epoch_2.pth', 'notes.tmp', '.hidden', '.epoch_3.pth.0123abcd.tmp']
+    kept += ['.x.mmpixpro-0123.tmp', '.y.json.mmpixpro-0123456789ab.tmp.part']
     for name in kept:
         touch(tmp_path / name, 1)
     assert remove_stale_temp_files(str(tmp_path)) == sorted(stale)
@@ -209,13 +213,15 @@ def test_a_restarted_worker_resumes_from_the_newest_checkpoint(
     # Restarted later: resumes (the command said nothing about resuming).
     torch.save({'not': 'a checkpoint'}, tmp_path / 'epoch_9.pth')  # newest, bad
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_9.pth'))
-    (tmp_path / '.epoch_2.pth.0a1b.tmp').write_bytes(b'partial')
+    partial = temp_path(str(tmp_path / 'epoch_2.pth'))
+    with open(partial, 'wb') as f:
+        f.write(b'partial')
     second = train(tmp_path, photos, 2, 'second')
     assert second.iter == 2  # 1 resumed + 1 trained
     log = open(osp.join(second.log_dir, f'{second.timestamp}.log')).read()
     assert f'damaged checkpoint skipped: {tmp_path / "epoch_9.pth"}' in log
     assert f'restart 1 by torchrun: resuming from {tmp_path / "epoch_1.pth"}' in log
-    assert not (tmp_path / '.epoch_2.pth.0a1b.tmp').exists()
+    assert not osp.exists(partial)
 
 
 def test_resume_from_a_named_damaged_file_fails_naming_it(tmp_path, photos):

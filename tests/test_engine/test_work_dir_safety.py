@@ -106,7 +106,7 @@ def test_a_second_run_on_a_live_work_dir_stops_at_once(tmp_path, photos):
     cfg.dump(str(cfg_file))
     work_dir = tmp_path / 'run'
     work_dir.mkdir()
-    pending = work_dir / '.epoch_2.pth.0a1b2c.tmp'  # the live run's write
+    pending = work_dir / '.epoch_2.pth.mmpixpro-0a1b2c3d4e5f.tmp'  # the live run's
     pending.write_bytes(b'half a checkpoint')
     dump = work_dir / 'tiny.py'
     dump.write_text('# the live run\n')

@@ -24,7 +24,11 @@ def main(argv=None) -> dict:
     parser.add_argument('config', help='benchmark config file')
     parser.add_argument('checkpoint', help='fine-tuned checkpoint of that config')
     parser.add_argument('--work-dir', help='where the evaluation log is written')
-    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--out',
+        help='write the metrics to this JSON file (replaced atomically; a '
+        'symbolic link there is refused)',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     launchers = ['none', 'pytorch', 'slurm', 'mpi']
     parser.add_argument('--launcher', default='none', choices=launchers)
@@ -37,7 +41,7 @@ def main(argv=None) -> dict:
 if __name__ == '__main__':
     try:
         result = main()
-    except (FileNotFoundError, RuntimeError, KeyError, TypeError) as exc:
+    except (OSError, RuntimeError, KeyError, TypeError) as exc:  # one line
         print(f'test.py: error: {exc}', file=sys.stderr)
         sys.exit(2)
     if is_main_process():
