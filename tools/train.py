@@ -7,6 +7,7 @@ Examples::
     python tools/train.py CONFIG --cfg-options train_dataloader.batch_size=64
     tools/dist_train.sh CONFIG 8 [--amp]
     RESTARTS=3 tools/dist_train.sh CONFIG 8   # torchrun restarts failed workers
+    python tools/train.py CONFIG --work-dir DIR --resume --force-unlock  # node crashed
 
 A worker that torchrun restarts resumes from the newest checkpoint of the work
 dir that loads (``FaultTolerantRunner``).

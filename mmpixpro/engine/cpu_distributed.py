@@ -1,10 +1,16 @@
 """Multi-process training on CPU (gloo), for tests and CPU-only machines.
 
 mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its Runner
-passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without a GPU.
+passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without a GPU. The
+process group is therefore started here, from torchrun's environment
+(``launcher='pytorch'``) or slurm's (``launcher='slurm'``: ``SLURM_PROCID``,
+``SLURM_NTASKS``, ``SLURM_LOCALID``, and ``MASTER_ADDR`` or the first node of
+``SLURM_NODELIST`` as mmengine takes them).
 """
 
 import logging
+import os
+import subprocess
 
 import torch
 import torch.distributed as dist
@@ -53,12 +59,16 @@ def setup_cpu_distributed(cfg: Config) -> None:
     """Start gloo and use the CPU DDP wrapper when no GPU is visible.
 
     Call before building the Runner, in a process started by torchrun
-    (``launcher='pytorch'``). The Runner then finds the process group
-    initialised and does not call ``init_dist`` itself.
+    (``launcher='pytorch'``) or srun (``launcher='slurm'``). The Runner then
+    finds the process group initialised and does not call ``init_dist``
+    itself.
     """
-    if torch.cuda.is_available() or cfg.get('launcher') != 'pytorch':
+    launcher = cfg.get('launcher')
+    if torch.cuda.is_available() or launcher not in ('pytorch', 'slurm'):
         return
     if not dist.is_initialized():
+        if launcher == 'slurm':
+            slurm_environment()
         dist.init_process_group(backend='gloo')
     wrapper = dict(
         type='CPUDistributedDataParallel',
@@ -67,3 +77,24 @@ def setup_cpu_distributed(cfg: Config) -> None:
     )
     wrapper.update(cfg.get('model_wrapper_cfg') or {})
     cfg.model_wrapper_cfg = wrapper
+
+
+def slurm_environment() -> None:
+    """torch's ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and
+    ``MASTER_PORT`` from slurm's variables, as mmengine's slurm start sets
+    them (``MASTER_ADDR`` / ``MASTER_PORT`` kept when set; else the first
+    node of the allocation and 29500)."""
+    env = os.environ
+    env['RANK'] = env['SLURM_PROCID']
+    env['WORLD_SIZE'] = env['SLURM_NTASKS']
+    env['LOCAL_RANK'] = env.get('SLURM_LOCALID', '0')
+    env.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in env:
+        nodes = env['SLURM_NODELIST']
+        first = subprocess.run(
+            ['scontrol', 'show', 'hostnames', nodes],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        env['MASTER_ADDR'] = first[0]

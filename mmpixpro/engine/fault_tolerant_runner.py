@@ -5,7 +5,7 @@ import os
 import os.path as osp
 from typing import Callable, Optional
 
-from mmengine.dist import broadcast_object_list, master_only
+from mmengine.dist import all_gather_object, broadcast_object_list, master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
@@ -22,6 +22,7 @@ from mmpixpro.utils.no_follow import remove_if_planted
 from .atomic_backend import AtomicLocalBackend
 from .decoder_crash import decoder_crash_error, worker_crash
 from .hooks.unreadable_image_hook import UnreadableImageHook
+from .refused_start import refusal_before, remember_refusal
 from .resume_checkpoint import (
     LAST_CHECKPOINT,
     checkpoint_problem,
@@ -30,7 +31,8 @@ from .resume_checkpoint import (
     remove_stale_temp_files,
 )
 from .run_failure import record_failure, repeating_failure, stop_if_failed_before
-from .work_dir_lock import WorkDirLock
+from .stale_lock import force_acquire
+from .work_dir_lock import WorkDirBusyError, WorkDirLock
 
 
 def restart_count() -> int:
@@ -41,18 +43,6 @@ def restart_count() -> int:
 def max_restarts() -> int:
     """How often torchrun may restart this worker (``--max-restarts``)."""
     return int(os.environ.get('TORCHELASTIC_MAX_RESTARTS', '0') or 0)
-
-
-def launch_rank(launcher: str) -> int:
-    """This process's global rank as its launcher set it, before the process
-    group exists (torchrun: ``RANK``; slurm: ``SLURM_PROCID``; mpi:
-    ``OMPI_COMM_WORLD_RANK``); 0 without a launcher."""
-    if launcher == 'none':
-        return 0
-    for name in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
-        if os.environ.get(name, '').isdigit():
-            return int(os.environ[name])
-    return 0
 
 
 @RUNNERS.register_module()
@@ -79,8 +69,14 @@ class FaultTolerantRunner(Runner):
     Also:
 
     - One run per work dir: rank 0 holds the work dir's lock
-      (:class:`WorkDirLock`) from before anything is written there; a second
-      run on it stops at once naming the holder.
+      (:class:`WorkDirLock`) from before anything is written there, taken
+      once the process group exists, so that every rank of a second run on
+      it stops at once naming the holder (torchrun and slurm alike); its
+      restarts by torchrun stop at once too (:mod:`.refused_start`).
+      ``force_unlock = True`` (``--force-unlock``) takes over a lock left by
+      a crashed node (:mod:`.stale_lock`). Before each checkpoint rank 0
+      checks that its lock file is still the one it locked; a deleted or
+      replaced one stops every rank.
     - ``last_checkpoint``, which mmengine's ``CheckpointHook`` writes with a
       plain ``open`` right after :meth:`save_checkpoint`, is never written
       through a link: a link planted at its name is removed first, with a
@@ -103,12 +99,18 @@ class FaultTolerantRunner(Runner):
         work_dir = kwargs['work_dir'] if 'work_dir' in kwargs else args[1]
         cfg = kwargs.get('cfg') or {}
         self._strict_load = bool(cfg.get('load_from_strict', True))
+        self._force_unlock = bool(cfg.get('force_unlock', False))
         self._work_dir_lock = WorkDirLock(osp.abspath(work_dir))
-        if launch_rank(kwargs.get('launcher', 'none')) == 0:
-            self._work_dir_lock.acquire()
+        self._lock_notes = []  # logged once the logger exists
         self._config_dump_due, self._built = False, False
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)  # takes the lock in setup_env
+        except BaseException:
+            self._work_dir_lock.release()
+            raise
         self._built = True
+        for note in self._lock_notes:
+            self.logger.warning(note)
         if self._work_dir_lock.held:
             self.logger.info(f'work dir held by this run: {self._work_dir_lock.path}')
         elif not self._work_dir_lock.supported and self.rank == 0:
@@ -117,11 +119,51 @@ class FaultTolerantRunner(Runner):
                 'run from writing there at the same time'
             )
 
+    def setup_env(self, env_cfg: dict) -> None:
+        """mmengine's ``setup_env`` (the process group, among others), then
+        the work dir's lock: rank 0 takes it and tells every rank whether it
+        could (:meth:`_take_work_dir`)."""
+        super().setup_env(env_cfg)
+        self._take_work_dir()
+
+    def _take_work_dir(self) -> None:
+        """Every rank: stop a torchrun restart whose agent was refused the
+        work dir before; else rank 0 takes the lock, and a busy work dir
+        stops every rank with the same line naming the holder (remembered
+        for torchrun's restarts, outside the work dir)."""
+        lock, restarts = self._work_dir_lock, restart_count()
+        notes = all_gather_object(refusal_before(lock.work_dir, restarts))
+        earlier = next((note for note in notes if note), None)
+        if earlier is not None:
+            raise WorkDirBusyError(
+                f'restart {restarts} by torchrun stops at once, as the first '
+                f'attempt did: {earlier}'
+            )
+
+        def take() -> Optional[str]:
+            try:
+                if self._force_unlock and restarts == 0:
+                    force_acquire(lock, self._lock_notes.append)
+                else:
+                    lock.acquire()
+            except WorkDirBusyError as busy:
+                return str(busy)
+            return None
+
+        busy = self._on_rank0(take)  # other errors are raised on every rank
+        if busy is not None:
+            if max_restarts() > 0:
+                remember_refusal(lock.work_dir, busy)
+            raise WorkDirBusyError(busy)
+
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs):
-        """mmengine's ``save_checkpoint``; then rank 0 removes a link planted
-        at ``last_checkpoint``, which mmengine's ``CheckpointHook`` writes
-        next with a plain ``open`` (here, because a hook subclass would have
-        to copy mmengine's whole saving method)."""
+        """mmengine's ``save_checkpoint``, first stopping every rank if the
+        work dir's lock file was deleted or replaced (another run may write
+        there now); then rank 0 removes a link planted at ``last_checkpoint``,
+        which mmengine's ``CheckpointHook`` writes next with a plain ``open``
+        (here, because a hook subclass would have to copy mmengine's whole
+        saving method)."""
+        self._on_rank0(self._work_dir_lock.check)
         super().save_checkpoint(out_dir, filename, *args, **kwargs)
         if self.rank == 0:
             path = osp.join(self.work_dir, LAST_CHECKPOINT)

@@ -10,8 +10,14 @@ from mmengine.config import Config, DictAction
 
 def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``--work-dir``, ``--resume``, ``--amp``, ``--auto-scale-lr``,
-    ``--cfg-options``, ``--launcher``, ``--local-rank``."""
+    ``--cfg-options``, ``--launcher``, ``--local-rank``, ``--force-unlock``."""
     parser.add_argument('--work-dir', help='where logs and checkpoints are written')
+    parser.add_argument(
+        '--force-unlock',
+        action='store_true',
+        help="take over the work dir's lock left by a crashed node (refused "
+        'while its holder is alive on this host)',
+    )
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -61,6 +67,8 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
         use_amp(cfg)
     if args.resume is not None:
         use_resume(cfg, args.resume)
+    if args.force_unlock:
+        cfg.force_unlock = True  # read by FaultTolerantRunner, at a fresh start
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr` in the config')

@@ -1,5 +1,5 @@
-"""Links planted in a work dir are never followed: ``last_checkpoint``
-(read and written), ``transfer_report.json`` and
+"""Links planted in a work dir are never followed: the lock file,
+``last_checkpoint`` (read and written), ``transfer_report.json`` and
 ``tools/benchmarks/test.py --out``, each with a link to an existing file and
 a dangling one; the target is neither written, created nor truncated. The
 two outputs are written atomically."""
@@ -19,6 +19,7 @@ from mmpretrain.models import ResNet
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.engine.resume_checkpoint import checkpoint_candidates
+from mmpixpro.engine.work_dir_lock import LOCK_NAME, WorkDirLock
 from mmpixpro.testing import small_benchmark_config, toy_data
 from mmpixpro.utils.no_follow import LinkRefusedError
 
@@ -51,6 +52,23 @@ def assert_untouched(victim, kind):
 
 def log_of(runner):
     return open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
+
+
+@pytest.mark.parametrize('kind', TARGETS)
+def test_a_link_at_the_lock_files_name_is_refused(tmp_path, kind):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    victim = plant(work_dir / LOCK_NAME, kind, tmp_path)
+    with pytest.raises(LinkRefusedError) as info:
+        WorkDirLock(str(work_dir)).acquire()
+    assert str(info.value) == (
+        f'{work_dir / LOCK_NAME} is a symbolic link (to {victim}), which is '
+        'never followed: nothing was read or written through it; remove the link'
+    )
+    assert_untouched(victim, kind)
+    os.unlink(work_dir / LOCK_NAME)
+    with WorkDirLock(str(work_dir)) as lock:  # the link removed: it works
+        assert lock.held
 
 
 def save(path):
