@@ -842,10 +842,11 @@ def test_launcher_refuses_bad_checkpoints(tmp_path):
     bench = load_tool('tools/benchmarks/train.py')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         bench.main([FCN, str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
-    # A checkpoint that is not ours: torchvision-style names, no backbone.*
+    # A checkpoint in no known layout (tests/test_benchmarks/test_layouts.py
+    # has the layouts)
     foreign = tmp_path / 'foreign.pth'
-    torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7)}, foreign)
-    with pytest.raises(ValueError, match='no backbone'):
+    torch.save({'encoder.conv1.weight': torch.zeros(64, 3, 7, 7)}, foreign)
+    with pytest.raises(TransferError, match='in no checkpoint layout known here'):
         bench.main([FCN, str(foreign), '--work-dir', str(tmp_path)])
     # A pickled payload is refused, not executed.
     marker = tmp_path / 'payload-ran'
@@ -866,14 +867,22 @@ def test_test_tool_refuses_what_is_not_a_finetuned_model(tmp_path, c5_ckpt):
     work = ['--work-dir', str(tmp_path / 'work')]
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         test_tool.main([FCN, str(tmp_path / 'nope.pth'), *work])
-    # A pre-training checkpoint is not a whole segmentor: strict loading
-    # names what is missing instead of evaluating random heads.
-    with pytest.raises(RuntimeError, match='decode_head.conv_seg.weight'):
+    # A pre-training checkpoint is not a whole segmentor: refused, naming its
+    # layout and a tensor it lacks, instead of evaluating random heads.
+    with pytest.raises(
+        TransferError, match=r'pre-training checkpoint \(mmpixpro pre-training'
+    ) as info:
         test_tool.main([FCN, c5_ckpt, *work])
+    assert 'decode_head.conv_seg.weight' in str(info.value)
+    # One in no known layout: strict loading names what does not fit.
+    unknown = tmp_path / 'unknown.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, unknown)
+    with pytest.raises(RuntimeError, match='decode_head.conv_seg.weight'):
+        test_tool.main([FCN, str(unknown), *work])
     marker = tmp_path / 'payload-ran'
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': PayloadOnLoad(marker)}, evil)
-    with pytest.raises(Exception, match='Weights only load failed'):
+    with pytest.raises(TransferError, match=r'holds (builtins|io)\.open, which is'):
         test_tool.main([FCN, str(evil), *work])
     assert not marker.exists()
 
