@@ -141,12 +141,14 @@ def transfer_weights(
     problems: List[str] = []
     notes: List[str] = list(recognised.notes)
     counters: List[str] = []
+    offered, taken = set(), set()  # checkpoint names under a rule / loaded
     for rule in rules:
         m_prefix, c_prefix = rule['model'], rule['checkpoint']
         source = {
             k[len(c_prefix) :]: v for k, v in state.items() if k.startswith(c_prefix)
         }
         targets = [k for k in own if k.startswith(m_prefix)]
+        offered.update(c_prefix + k for k in source)
         if not targets:
             problems.append(f'the model has no tensor under {m_prefix!r}')
             continue
@@ -178,6 +180,7 @@ def transfer_weights(
                 )
             else:
                 updates[key] = src
+                taken.add(c_prefix + key[len(m_prefix) :])
         if misfits and not rule.get('required', False):
             misfits.insert(
                 0,
@@ -199,6 +202,13 @@ def transfer_weights(
         raise TransferError(
             f'{checkpoint!r} ({recognised.name}) does not fit the model:\n'
             f'  {shown}{more}'
+        )
+    unused = sorted(offered - taken)
+    if unused:
+        more = ' ...' if len(unused) > 4 else ''
+        notes.append(
+            f'{len(unused)} checkpoint tensors have no place in the model and '
+            f'are not loaded: {", ".join(unused[:4])}{more}'
         )
     if counters:
         notes.append(

@@ -22,6 +22,7 @@ import os.path as osp
 import pickle
 from typing import Callable, Dict, List, NamedTuple
 
+import pytest
 import torch
 import torchvision
 from torch import nn
@@ -133,7 +134,7 @@ def torchvision_legacy_file(tmp: str) -> Source:
 
 
 def timm_file(tmp: str) -> Source:
-    import timm
+    timm = pytest.importorskip('timm')
 
     net = randomise(timm.create_model('resnet18', pretrained=False), 3)
     path = save(net.state_dict(), osp.join(tmp, 'resnet18-timm.pth'))
@@ -142,7 +143,7 @@ def timm_file(tmp: str) -> Source:
 
 def timm_train_file(tmp: str) -> Source:
     """A checkpoint of timm's train.py (timm.utils.CheckpointSaver)."""
-    import timm
+    timm = pytest.importorskip('timm')
     from timm.utils import CheckpointSaver
 
     net = randomise(timm.create_model('resnet18', pretrained=False), 4)

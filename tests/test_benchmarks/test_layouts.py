@@ -93,11 +93,28 @@ def compare_backbone(config, model, reference, x):
         return [max_diff(a, b) for a, b in zip(model.backbone(x), ref)]
 
 
+@pytest.fixture(scope='module')
+def targets():
+    """The benchmark models, built once: each load below replaces every
+    backbone tensor (and the C4 detector's res5), which is all the
+    comparison reads."""
+    built = {}
+
+    def get(config):
+        if config not in built:
+            built[config] = build(config)
+        return built[config]
+
+    return get
+
+
 @pytest.mark.parametrize('name', sorted(SOURCES))
-def test_each_layout_loads_into_the_benchmark_models_unconverted(name, tmp_path):
+def test_each_layout_loads_into_the_benchmark_models_unconverted(
+    name, targets, tmp_path
+):
     source = SOURCES[name](str(tmp_path))
     config = TARGETS[sorted(SOURCES).index(name) % len(TARGETS)]
-    cfg, model = build(config)
+    cfg, model = targets(config)
     hook = find_hook_cfg(cfg)
     report = transfer_weights(model, source.path, hook.rules, hook.get('fresh', ()))
     assert source.layout in report['layout'], report['layout']
@@ -479,3 +496,51 @@ def test_tools_fine_tune_a_release_and_refuse_to_evaluate_one(tmp_path):
     message = str(info.value)
     assert 'is a pre-training checkpoint (MoCo v1 / v2 release)' in message
     assert 'head.fc.weight' in message and '\n' not in message
+
+
+def test_timm_convnext_loads_into_mmpretrains_convnext(tmp_path):
+    """timm's ConvNeXt into mmpretrain's (the backbone of mmdet's / mmseg's
+    ConvNeXt configs), built directly: every stage as timm computes it, the
+    outputs' norms fresh but the last, which is timm's final norm."""
+    import torch.nn.functional as F
+    from layout_sources import holder, randomise
+    from mmpretrain.models import ConvNeXt
+
+    timm = pytest.importorskip('timm')
+    depths, dims = (1, 1, 2, 1), (16, 32, 64, 128)
+    source = randomise(timm.create_model('convnext_tiny', depths=depths, dims=dims), 1)
+    with torch.no_grad():  # norms and layer scales away from their init
+        for name, param in source.named_parameters():
+            if name.endswith('gamma') or ('norm' in name and param.dim() == 1):
+                param.copy_(torch.rand_like(param) * 0.5 + 0.25)
+    path = str(tmp_path / 'convnext_timm.pth')
+    torch.save(source.state_dict(), path)
+    model = holder(
+        backbone=ConvNeXt(
+            arch=dict(depths=list(depths), channels=list(dims)),
+            out_indices=(0, 1, 2, 3),
+            gap_before_final_norm=False,
+        )
+    ).eval()
+    rules = [dict(model='backbone.', checkpoint='backbone.', required=True)]
+    with pytest.raises(TransferError, match=r'backbone\.norm0\.weight is missing'):
+        transfer_weights(model, path, rules)
+    report = transfer_weights(model, path, rules, fresh=[r'^backbone\.norm[0-2]\.'])
+    assert report['layout'] == 'timm ConvNeXt state dict'
+    assert report['notes'][0].startswith('head.fc.* (the classifier')
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        outs = model.backbone(x)
+        y = source.stem(x)
+        for i, stage in enumerate(source.stages):
+            y = stage(y)
+            norm = source.head.norm if i == 3 else None
+            expected = F.layer_norm(
+                y.permute(0, 2, 3, 1),
+                (dims[i],),
+                None if norm is None else norm.weight,
+                None if norm is None else norm.bias,
+                eps=1e-6,
+            ).permute(0, 3, 1, 2)
+            assert max_diff(outs[i], expected) <= TOLERANCE, i

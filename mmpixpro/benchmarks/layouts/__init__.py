@@ -2,9 +2,9 @@
 contents (one table per layout, each citing where it was read).
 
 :func:`recognise` takes a loaded checkpoint and returns its backbone in our
-names (``backbone.*`` of mmdet's / mmseg's / mmpretrain's ``ResNet``) with
-the layout's name; a checkpoint in no known layout, or in two, raises
-:class:`LayoutError`.
+names (``backbone.*`` of mmdet's / mmseg's / mmpretrain's ``ResNet``, or of
+mmpretrain's ``ConvNeXt`` for timm's ConvNeXt) with the layout's name; a
+checkpoint in no known layout, or in two, raises :class:`LayoutError`.
 """
 
 from typing import Any
@@ -19,12 +19,14 @@ from .pixpro_release import PIXPRO_RELEASE
 from .pycontrast import PYCONTRAST
 from .slotcon import SLOTCON
 from .soco import SOCO
+from .timm_convnext import TIMM_CONVNEXT
 from .torchvision import TORCHVISION
 
 LAYOUTS = (
     MMPIXPRO,
     OPENMMLAB,
     TORCHVISION,
+    TIMM_CONVNEXT,
     BACKBONE_FILE,
     MOCO,
     MOCO_V3,
