@@ -11,12 +11,13 @@ import re
 import pytest
 import torch
 from conftest import REPO
-from helpers import checkpoint_path, load_tool, pretrain, walk
+from helpers import PayloadOnLoad, checkpoint_path, load_tool, pretrain, walk
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
+from mmpixpro.analysis.compare_benchmarks import read_run
 from mmpixpro.benchmarks import TransferError, transfer_weights
 from mmpixpro.benchmarks.semi_coco.split import num_labelled
 from mmpixpro.benchmarks.transfer import find_hook_cfg
@@ -732,6 +733,13 @@ def test_benchmark_loads_our_checkpoint_trains_and_tests(
         (log,) = glob.glob(osp.join(tmp_path, '*', '*.log'))  # R18: 20 + head 2
         assert 'Precise BN: statistics of 22 BN layers' in open(log).read()
     validated = last_val_metrics(str(tmp_path))
+    # tools/analysis/compare_benchmarks.py reads the same run from its work dir
+    run = read_run(str(tmp_path))
+    assert run.benchmark == osp.splitext(osp.basename(config))[0]
+    assert run.checkpoint == c5_ckpt
+    assert run.layout == 'mmpixpro pre-training checkpoint'
+    key = run.family.metrics[0][0]
+    assert run.values[0] == pytest.approx(validated[key] * run.family.scale)
 
     # tools/benchmarks/test.py evaluates the fine-tuned checkpoint again:
     # the same numbers as the evaluation at the end of training (one config
@@ -826,16 +834,6 @@ def test_an_fcos_fpn_does_not_load_into_mask_rcnn(data, fcos_fpn_ckpt):
 
 
 # -- bad input ----------------------------------------------------------------------
-
-
-class PayloadOnLoad:
-    """Unpickling calls ``open(marker, 'w')``: the file exists iff it ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
 
 
 def test_launcher_refuses_bad_checkpoints(tmp_path):

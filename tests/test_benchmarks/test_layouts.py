@@ -14,6 +14,7 @@ import subprocess
 import pytest
 import torch
 from conftest import REPO
+from helpers import PayloadOnLoad, load_tool
 from layout_sources import SOURCES, resnet18
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, init_default_scope
@@ -188,21 +189,11 @@ def test_files_in_no_layout_or_in_two_never_load(tmp_path):
         load_pretrained(odd)
 
 
-class Payload:
-    """Unpickling calls ``open(marker, 'w')``: the file exists iff it ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
 def test_pkl_reader_admits_numpy_arrays_and_containers_only(tmp_path):
     marker = tmp_path / 'payload-ran'
     path = str(tmp_path / 'evil.pkl')
     content = pickle.loads(pickle.dumps({'model': {}, '__author__': 'x'}))
-    content['model']['stem.conv1.weight'] = Payload(marker)
+    content['model']['stem.conv1.weight'] = PayloadOnLoad(marker)
     for protocol in (2, pickle.DEFAULT_PROTOCOL):
         with open(path, 'wb') as f:
             pickle.dump(content, f, protocol=protocol)
@@ -460,8 +451,6 @@ def test_tools_fine_tune_a_release_and_refuse_to_evaluate_one(tmp_path):
     and names its layout in the log and the report; tools/benchmarks/test.py
     given it (not a fine-tuned model) stops naming the layout."""
     import json
-
-    from helpers import load_tool
 
     from mmpixpro.testing import small_benchmark_config, toy_data
 
