@@ -155,8 +155,8 @@ def transfer_weights(
         if not source:
             if rule.get('required', False):
                 problems.append(
-                    f'the checkpoint has no {c_prefix!r} tensors: it is not a '
-                    'PixPro pre-training checkpoint (or not of this model)'
+                    f'the checkpoint has no {c_prefix!r} tensors: it was not '
+                    f"pre-trained with this model's {m_prefix}* (or is cut short)"
                 )
             else:
                 notes.append(
