@@ -2,16 +2,9 @@
 
 Our ``backbone.*`` tensors (mmpretrain's ResNet) already carry torchvision's
 ResNet names (``conv1``, ``bn1``, ``layer1.0.conv1``, ``layer1.0.downsample.0``
-...). detectron2's ResNet renames them:
-
-==========================  ==========================
-torchvision                 detectron2
-==========================  ==========================
-``conv1`` / ``bn1``         ``stem.conv1`` / ``stem.conv1.norm``
-``layerN`` (N = 1..4)       ``res{N+1}``
-``.convK`` / ``.bnK``       ``.convK`` / ``.convK.norm``
-``.downsample.0`` / ``.1``  ``.shortcut`` / ``.shortcut.norm``
-==========================  ==========================
+...). detectron2's ResNet renames them (``stem.conv1``, ``res2``,
+``convK.norm``, ``shortcut``: the table of :mod:`.layouts.detectron2`, which
+reads such files back).
 
 A detectron2 ``.pkl`` is a plain pickle ``{'model': {name: numpy array},
 '__author__': ..., 'matching_heuristics': True}``; with the heuristics on,
@@ -34,6 +27,7 @@ import torch
 
 from mmpixpro.utils.atomic_file import atomic_open, check_output, output_folder
 
+from .layouts import detectron2_name
 from .transfer import load_state_dict_file
 
 # torchvision constructor -> (blocks per stage, bottleneck?)
@@ -95,17 +89,6 @@ def to_torchvision(
     return arch, OrderedDict(
         (k, v.contiguous().clone()) for k, v in tracked(tensors, progress)
     )
-
-
-def detectron2_name(name: str) -> str:
-    """A torchvision ResNet name in detectron2's ResNet names."""
-    if not name.startswith('layer'):
-        name = 'stem.' + name  # conv1, bn1
-    name = re.sub(r'^layer(\d)', lambda m: f'res{int(m.group(1)) + 1}', name)
-    name = re.sub(r'(^|\.)bn(\d)\.', r'\1conv\2.norm.', name)
-    name = name.replace('downsample.0.', 'shortcut.')
-    name = name.replace('downsample.1.', 'shortcut.norm.')
-    return name
 
 
 def to_detectron2(

@@ -3,9 +3,10 @@ Runner (the config's ``default_scope`` decides which).
 
 The checkpoint is one written by fine-tuning the same config (the whole
 detector / segmentor / classifier). It is loaded strictly: a pre-training
-checkpoint or one of another model stops the run, naming the tensors that do
-not fit, instead of evaluating a half-initialised model. Loading stays
-``weights_only=True``: a file carrying pickled code is refused.
+checkpoint (in any layout of :mod:`.layouts`, named) or one of another
+model stops the run, naming the tensors that do not fit, instead of
+evaluating a half-initialised model. Loading stays ``weights_only=True``: a
+file carrying pickled code is refused.
 """
 
 import json
@@ -15,10 +16,13 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmpixpro.utils.atomic_file import atomic_open, check_output
 from mmpixpro.utils.config_check import check_config
+
+from .transfer import find_hook_cfg, pretraining_error, read_checkpoint
 
 
 def build_test_config(
@@ -79,16 +83,30 @@ def evaluate_checkpoint(
 
     Raises:
         FileNotFoundError: No config or no checkpoint.
+        TransferError: The checkpoint is a pre-training one (its layout
+            named), or cannot be read safely.
         RuntimeError: The checkpoint does not hold every tensor of the model.
         LinkRefusedError, OutputExistsError, IsADirectoryError: ``out`` is a
             symbolic link, an input or a folder (before any work).
     """
     if out:
         check_output(out, [config, checkpoint], overwrite=True)
+    hook = find_hook_cfg(Config.fromfile(config)) if osp.isfile(config) else None
     cfg = build_test_config(config, checkpoint, work_dir, cfg_options, launcher)
     import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
 
     runner = Runner.from_cfg(cfg)
+    if hook is not None:  # a benchmark config: is it a model of it?
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        error = pretraining_error(
+            checkpoint,
+            read_checkpoint(checkpoint),
+            model.state_dict(),
+            hook.get('rules', [dict(model='backbone.')]),
+            hook.get('fresh', ()),
+        )
+        if error is not None:
+            raise error
     # strict: every tensor of the model must come from the checkpoint
     runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
     metrics = runner.test()

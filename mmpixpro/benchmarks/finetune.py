@@ -1,11 +1,11 @@
-"""A benchmark config set up to fine-tune a PixPro checkpoint."""
+"""A benchmark config set up to fine-tune a pre-trained checkpoint."""
 
 import os.path as osp
 
 from mmengine.config import Config
 
 from .backbone_depth import depth_mismatch
-from .transfer import TransferError, find_hook_cfg, load_state_dict_file
+from .transfer import TransferError, find_hook_cfg, load_pretrained
 
 
 def finetune_config(config: str, checkpoint: str) -> Config:
@@ -19,8 +19,8 @@ def finetune_config(config: str, checkpoint: str) -> Config:
     Raises:
         FileNotFoundError: No config or no checkpoint.
         KeyError: The config has no ``PretrainedTransferHook``.
-        TransferError: The checkpoint cannot be loaded safely.
-        ValueError: The checkpoint has no ``backbone.*`` tensors.
+        TransferError: The checkpoint cannot be loaded safely, or is in no
+            known layout (:class:`~.layouts.LayoutError`), or in two.
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config!r} not found')
@@ -28,12 +28,7 @@ def finetune_config(config: str, checkpoint: str) -> Config:
     hook = find_hook_cfg(cfg)
     if hook is None:
         raise KeyError(f'{config} has no PretrainedTransferHook in custom_hooks')
-    state = load_state_dict_file(checkpoint)
-    if not any(k.startswith('backbone.') for k in state):
-        raise ValueError(
-            f'{checkpoint!r} has no backbone.* tensors: not a PixPro '
-            'pre-training checkpoint'
-        )
+    load_pretrained(checkpoint)
     hook.checkpoint = osp.abspath(checkpoint)
     return cfg
 
@@ -50,7 +45,7 @@ def check_backbone_depth(cfg: Config) -> None:
     hook = find_hook_cfg(cfg)
     if hook is None or not hook.get('checkpoint'):
         return
-    state = load_state_dict_file(hook.checkpoint)
+    state = load_pretrained(hook.checkpoint).state
     depth = cfg.model.get('backbone', {}).get('depth')
     problem = depth_mismatch(hook.checkpoint, state, depth, cfg.model)
     if problem is not None:

@@ -15,19 +15,22 @@ from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.no_follow import LinkRefusedError
 
 from .backbone_depth import depth_mismatch, resnet_depth
+from .layouts import recognise
 from .transfer import (
     TransferError,
     format_report,
     holds_fresh_tensors,
-    load_state_dict_file,
+    model_state,
+    pretraining_error,
+    read_checkpoint,
     transfer_weights,
 )
 
 REPORT = 'transfer_report.json'
 HOW = (
-    'give the PixPro checkpoint as --cfg-options load_from=PIXPRO.pth (mmdet / '
-    "mmseg / mmpretrain's train.py, mim train) or run "
-    'tools/benchmarks/train.py CONFIG PIXPRO.pth'
+    'give the pre-trained checkpoint as --cfg-options load_from=PRETRAINED.pth '
+    "(mmdet / mmseg / mmpretrain's train.py, mim train) or run "
+    'tools/benchmarks/train.py CONFIG PRETRAINED.pth'
 )
 
 
@@ -49,10 +52,15 @@ def _pretrained_init(module) -> Optional[str]:
 # (their own default scopes) find it by its plain name.
 @HOOKS.register_module()
 class PretrainedTransferHook(Hook):
-    """Load PixPro weights after the model's own initialisation.
+    """Load pre-trained weights after the model's own initialisation.
 
-    The pre-training checkpoint is, whichever is given (two different files
-    stop the run):
+    The pre-training checkpoint is in any layout of
+    :mod:`mmpixpro.benchmarks.layouts` (ours; mmpretrain / MMSelfSup of any
+    algorithm; torchvision / timm; the MoCo, DenseCL, SoCo, SlotCon,
+    PyContrast and PixPro releases; detectron2's ``.pkl``), recognised from
+    its contents and named in the report; a file in no known layout, or in
+    two, stops the run before training. It is, whichever is given (two
+    different files stop the run):
 
     - ``checkpoint`` (``tools/benchmarks/train.py CONFIG CHECKPOINT`` sets it,
       or ``--cfg-options custom_hooks.0.checkpoint=...``);
@@ -107,19 +115,19 @@ class PretrainedTransferHook(Hook):
         load_from = runner._load_from
         if load_from is not None and not osp.isfile(load_from):
             return  # a URL: mmengine's to read (and this hook's error, if any)
-        state = load_state_dict_file(load_from) if load_from is not None else None
-        if state is not None and holds_fresh_tensors(
-            state, model.state_dict(), self.rules, self.fresh
+        ckpt = read_checkpoint(load_from) if load_from is not None else None
+        own = model_state(ckpt)
+        if own is not None and holds_fresh_tensors(
+            own, model.state_dict(), self.rules, self.fresh
         ):
             if training:
                 self._model_checkpoint(runner, load_from)
             return
         if not training:
-            if state is not None:
-                raise TransferError(
-                    f'load_from {load_from!r} is a pre-training checkpoint, not '
-                    'a model of this config: evaluate a checkpoint written by '
-                    'fine-tuning'
+            if ckpt is not None:
+                recognise(ckpt, f'load_from {load_from!r}')  # or no layout
+                raise pretraining_error(
+                    load_from, ckpt, model.state_dict(), self.rules, self.fresh
                 )
             return
         given = self._given(model, load_from)
@@ -132,7 +140,7 @@ class PretrainedTransferHook(Hook):
                 + '; give one'
             )
         self.source, origin = given[0]
-        if state is not None:
+        if ckpt is not None:
             # Ours now: mmengine would load it non-strictly (or, with
             # resume=True, resume from it); a resume takes the work dir's.
             runner._load_from = None
@@ -142,12 +150,16 @@ class PretrainedTransferHook(Hook):
                     "run resumes from the work dir's newest checkpoint, or "
                     'starts from it when there is none'
                 )
-        runner.logger.info(f'Pre-trained checkpoint (from {origin}): {self.source}')
-        if state is None or osp.abspath(load_from) != osp.abspath(self.source):
-            state = load_state_dict_file(self.source)
+        if ckpt is None or osp.abspath(load_from) != osp.abspath(self.source):
+            ckpt = read_checkpoint(self.source)
+        recognised = recognise(ckpt, repr(self.source))
+        runner.logger.info(
+            f'Pre-trained checkpoint (from {origin}): {self.source}, '
+            f'layout: {recognised.name}'
+        )
         problem = depth_mismatch(
             self.source,
-            state,
+            recognised.state,
             resnet_depth(model.state_dict()),
             runner.cfg.get('model', {}),
         )

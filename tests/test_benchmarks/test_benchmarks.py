@@ -11,12 +11,13 @@ import re
 import pytest
 import torch
 from conftest import REPO
-from helpers import checkpoint_path, load_tool, pretrain, walk
+from helpers import PayloadOnLoad, checkpoint_path, load_tool, pretrain, walk
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
+from mmpixpro.analysis.compare_benchmarks import read_run
 from mmpixpro.benchmarks import TransferError, transfer_weights
 from mmpixpro.benchmarks.semi_coco.split import num_labelled
 from mmpixpro.benchmarks.transfer import find_hook_cfg
@@ -732,6 +733,13 @@ def test_benchmark_loads_our_checkpoint_trains_and_tests(
         (log,) = glob.glob(osp.join(tmp_path, '*', '*.log'))  # R18: 20 + head 2
         assert 'Precise BN: statistics of 22 BN layers' in open(log).read()
     validated = last_val_metrics(str(tmp_path))
+    # tools/analysis/compare_benchmarks.py reads the same run from its work dir
+    run = read_run(str(tmp_path))
+    assert run.benchmark == osp.splitext(osp.basename(config))[0]
+    assert run.checkpoint == c5_ckpt
+    assert run.layout == 'mmpixpro pre-training checkpoint'
+    key = run.family.metrics[0][0]
+    assert run.values[0] == pytest.approx(validated[key] * run.family.scale)
 
     # tools/benchmarks/test.py evaluates the fine-tuned checkpoint again:
     # the same numbers as the evaluation at the end of training (one config
@@ -828,24 +836,15 @@ def test_an_fcos_fpn_does_not_load_into_mask_rcnn(data, fcos_fpn_ckpt):
 # -- bad input ----------------------------------------------------------------------
 
 
-class PayloadOnLoad:
-    """Unpickling calls ``open(marker, 'w')``: the file exists iff it ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
 def test_launcher_refuses_bad_checkpoints(tmp_path):
     bench = load_tool('tools/benchmarks/train.py')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         bench.main([FCN, str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
-    # A checkpoint that is not ours: torchvision-style names, no backbone.*
+    # A checkpoint in no known layout (tests/test_benchmarks/test_layouts.py
+    # has the layouts)
     foreign = tmp_path / 'foreign.pth'
-    torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7)}, foreign)
-    with pytest.raises(ValueError, match='no backbone'):
+    torch.save({'encoder.conv1.weight': torch.zeros(64, 3, 7, 7)}, foreign)
+    with pytest.raises(TransferError, match='in no checkpoint layout known here'):
         bench.main([FCN, str(foreign), '--work-dir', str(tmp_path)])
     # A pickled payload is refused, not executed.
     marker = tmp_path / 'payload-ran'
@@ -866,14 +865,22 @@ def test_test_tool_refuses_what_is_not_a_finetuned_model(tmp_path, c5_ckpt):
     work = ['--work-dir', str(tmp_path / 'work')]
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         test_tool.main([FCN, str(tmp_path / 'nope.pth'), *work])
-    # A pre-training checkpoint is not a whole segmentor: strict loading
-    # names what is missing instead of evaluating random heads.
-    with pytest.raises(RuntimeError, match='decode_head.conv_seg.weight'):
+    # A pre-training checkpoint is not a whole segmentor: refused, naming its
+    # layout and a tensor it lacks, instead of evaluating random heads.
+    with pytest.raises(
+        TransferError, match=r'pre-training checkpoint \(mmpixpro pre-training'
+    ) as info:
         test_tool.main([FCN, c5_ckpt, *work])
+    assert 'decode_head.conv_seg.weight' in str(info.value)
+    # One in no known layout: strict loading names what does not fit.
+    unknown = tmp_path / 'unknown.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}}, unknown)
+    with pytest.raises(RuntimeError, match='decode_head.conv_seg.weight'):
+        test_tool.main([FCN, str(unknown), *work])
     marker = tmp_path / 'payload-ran'
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': PayloadOnLoad(marker)}, evil)
-    with pytest.raises(Exception, match='Weights only load failed'):
+    with pytest.raises(TransferError, match=r'holds (builtins|io)\.open, which is'):
         test_tool.main([FCN, str(evil), *work])
     assert not marker.exists()
 

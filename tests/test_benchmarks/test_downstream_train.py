@@ -153,6 +153,34 @@ def test_mmdet_train_py_takes_a_pixpro_load_from(coco, demo_checkpoint, tmp_path
         assert torch.equal(again[key], value), key
 
 
+def test_mmdet_train_py_takes_a_detectron2_pkl(coco, tmp_path):
+    """A published checkpoint as MoCo's conversion script writes it for
+    detectron2 (numpy arrays in a plain pickle) as load_from of mmdet's own
+    train.py: recognised, its backbone loaded unconverted, the layout named
+    in the log and the report (lr 0: what was loaded is what is saved)."""
+    from layout_sources import detectron2_file
+
+    source = detectron2_file(str(tmp_path))
+    config = str(tmp_path / 'fcos_small.py')
+    cfg = small_fcos(coco, tmp_path.name, iters=1)
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only
+    cfg.optim_wrapper.optimizer.lr = 0.0
+    cfg.dump(config)
+    work_dir = tmp_path / 'from_pkl'
+    log = mmdet_train(config, work_dir, f'load_from={source.path}')
+    assert f"{source.path}, layout: detectron2 .pkl, written by 'MOCO'" in log
+    assert 'unexpected key' not in log  # mmengine did not load it
+    with open(work_dir / 'transfer_report.json') as f:
+        report = json.load(f)
+    assert report['layout'] == "detectron2 .pkl, written by 'MOCO'"
+    assert any(n.startswith('stem.fc* (the classifier') for n in report['notes'])
+    expected = {f'backbone.{k}': v for k, v in source.reference.state_dict().items()}
+    finetuned = learned(tensors(work_dir / 'iter_1.pth'), 'backbone.')
+    assert finetuned
+    for key, value in finetuned.items():
+        assert torch.equal(value, expected[key]), key
+
+
 def test_other_routes_and_what_stops(coco, demo_checkpoint, tmp_path):
     pretrained = learned(tensors(demo_checkpoint), 'backbone.')
 

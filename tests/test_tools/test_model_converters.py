@@ -22,7 +22,7 @@ import pytest
 import torch
 import torchvision
 from conftest import REPO
-from helpers import load_tool, tiny_config
+from helpers import PayloadOnLoad, load_tool, tiny_config
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, init_default_scope
 
@@ -198,16 +198,6 @@ def test_published_checkpoint_without_training_state(tmp_path):
     state = torch.load(dst, weights_only=True)['state_dict']
     missing, unexpected = our_model(CASES['l1'][0]).load_state_dict(state, strict=False)
     assert missing == ['target_net.steps'] and unexpected == []
-
-
-class PayloadOnLoad:
-    """Unpickling calls ``open(marker, 'w')``: the file exists iff it ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
 
 
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy-format'])

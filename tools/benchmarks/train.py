@@ -1,6 +1,9 @@
-"""Fine-tune a PixPro checkpoint with a benchmark config in mmdet / mmseg /
+"""Fine-tune a pre-trained checkpoint with a benchmark config in mmdet / mmseg /
 mmpretrain's own Runner (the config's ``default_scope`` decides which); its
-``PretrainedTransferHook`` loads the checkpoint (mmpixpro.benchmarks.finetune).
+``PretrainedTransferHook`` loads the checkpoint (mmpixpro.benchmarks.finetune),
+ours or a published one in any layout of mmpixpro.benchmarks.layouts
+(torchvision / timm, mmpretrain / MMSelfSup, the MoCo, DenseCL, SoCo, SlotCon,
+PyContrast and PixPro releases, detectron2 .pkl), recognised from its contents.
 As tools/train.py, through ``FaultTolerantRunner``: ``--resume`` and a worker
 that torchrun restarts resume from the newest checkpoint that loads::
 
@@ -29,7 +32,9 @@ def main(argv=None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument('config', help='benchmark config file')
-    parser.add_argument('checkpoint', help='PixPro pre-training checkpoint')
+    parser.add_argument(
+        'checkpoint', help='pre-trained checkpoint (.pth / .pkl, any known layout)'
+    )
     args = add_run_args(parser).parse_args(argv)
     cfg = merge_run_args(finetune_config(args.config, args.checkpoint), args)
     check_config(cfg)

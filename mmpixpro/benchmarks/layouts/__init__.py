@@ -1,0 +1,59 @@
+"""Checkpoint layouts of published pre-trained models, recognised from their
+contents (one table per layout, each citing where it was read).
+
+:func:`recognise` takes a loaded checkpoint and returns its backbone in our
+names (``backbone.*`` of mmdet's / mmseg's / mmpretrain's ``ResNet``, or of
+mmpretrain's ``ConvNeXt`` for timm's ConvNeXt) with the layout's name; a
+checkpoint in no known layout, or in two, raises :class:`LayoutError`.
+"""
+
+from typing import Any
+
+from .backbone_file import BACKBONE_FILE
+from .detectron2 import DETECTRON2, detectron2_name
+from .layout import Layout, LayoutError, Recognised, first_keys
+from .layout import recognise as recognise_in
+from .moco import MOCO, MOCO_V3
+from .openmmlab import MMPIXPRO, OPENMMLAB
+from .pixpro_release import PIXPRO_RELEASE
+from .pycontrast import PYCONTRAST
+from .slotcon import SLOTCON
+from .soco import SOCO
+from .timm_convnext import TIMM_CONVNEXT
+from .torchvision import TORCHVISION
+
+LAYOUTS = (
+    MMPIXPRO,
+    OPENMMLAB,
+    TORCHVISION,
+    TIMM_CONVNEXT,
+    BACKBONE_FILE,
+    MOCO,
+    MOCO_V3,
+    PIXPRO_RELEASE,
+    SOCO,
+    PYCONTRAST,
+    SLOTCON,
+    DETECTRON2,
+)
+
+
+def recognise(ckpt: Any, source: str = 'the checkpoint') -> Recognised:
+    """``ckpt`` (a loaded checkpoint) in the one of :data:`LAYOUTS` it is in.
+
+    Raises:
+        LayoutError: It is in none (naming those tried and its first keys),
+            or in two (naming them).
+    """
+    return recognise_in(ckpt, LAYOUTS, source)
+
+
+__all__ = [
+    'LAYOUTS',
+    'Layout',
+    'LayoutError',
+    'Recognised',
+    'detectron2_name',
+    'first_keys',
+    'recognise',
+]
