@@ -7,10 +7,27 @@ comes from ``get_installed_path``; the config is read from
 ``<package>/.mim/configs/`` after ``<package>/.mim/model-index.yml`` was
 loaded. :func:`register_config_package` (called by ``import mmpixpro``) does
 the first step and makes the second exact for every kind of install.
+
+``mim`` (0.3.9) finds a package at ``<distribution location>/<name>`` and
+cannot be told otherwise. After a regular install that is the installed
+package; after an editable install (PEP 660, the only kind setuptools >= 80
+makes) it is site-packages, which holds no ``mmpixpro/``: ``mim train / run
+/ search mmpixpro`` fail. :func:`link_editable_install` (run by
+``tools/install.sh`` after its editable install) makes
+``<site-packages>/mmpixpro`` a link to the source package, the layout of a
+regular install: mim and mmengine find ``mmpixpro/.mim/`` there, and
+``import mmpixpro`` imports the same files (the link is found before
+setuptools' editable finder, which leads to the same folder). The link is
+added to the distribution's ``RECORD``, so ``pip uninstall mmpixpro``
+removes it.
 """
 
+import json
+import os
 import os.path as osp
+import sys
 from typing import Callable, Optional, Sequence
+from urllib.parse import unquote, urlparse
 
 PACKAGE = 'mmpixpro'
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
@@ -59,22 +76,16 @@ def register_config_package(modules: Sequence[str] = _PATH_USERS) -> None:
 
 
 def config_file(name: str) -> str:
-    """A config file path from a path or a ``mmpixpro::<rel path>`` name.
+    """The file of a config argument: a path, ``mmpixpro::<path under
+    configs/>`` or a config name of the model index
+    (:func:`mmpixpro.utils.config_resolver.resolve_config`).
 
     Raises:
-        FileNotFoundError: neither a file nor a config shipped with mmpixpro.
+        FileNotFoundError: none of these, naming the three closest configs.
     """
-    if osp.isfile(name):
-        return name
-    prefix = f'{PACKAGE}::'
-    if name.startswith(prefix):
-        path = osp.join(MIM_DIR, 'configs', name[len(prefix) :])
-        if osp.isfile(path):
-            return path
-        raise FileNotFoundError(
-            f'{name!r}: no such config in {osp.join(MIM_DIR, "configs")}'
-        )
-    raise FileNotFoundError(f'config file {name!r} not found')
+    from mmpixpro.utils.config_resolver import resolve_config
+
+    return resolve_config(name)
 
 
 def load_config(name: str, cfg_options: Optional[dict] = None):
@@ -86,3 +97,74 @@ def load_config(name: str, cfg_options: Optional[dict] = None):
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def editable_source(dist) -> Optional[str]:
+    """The source folder of an editable install of ``dist`` (from its
+    ``direct_url.json``), else None."""
+    try:
+        direct = json.loads(dist.read_text('direct_url.json') or '{}')
+    except ValueError:
+        return None
+    if not direct.get('dir_info', {}).get('editable'):
+        return None
+    url = urlparse(direct.get('url', ''))
+    return unquote(url.path) if url.scheme == 'file' else None
+
+
+def link_editable_install(log: Callable[[str], None] = print) -> Optional[str]:
+    """Make ``<site-packages>/mmpixpro`` a link to the package of the
+    editable install's source (see the module docstring); idempotent.
+    Returns the link, or None when the install is not editable (a regular
+    install has the package there already).
+
+    Raises:
+        FileExistsError: ``<site-packages>/mmpixpro`` is a folder (left by
+            another install), which is not replaced.
+        FileNotFoundError: mmpixpro is not installed, or its source has no
+            ``mmpixpro/`` (moved since the install).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(PACKAGE)
+    except PackageNotFoundError:
+        raise FileNotFoundError(
+            f'{PACKAGE} is not installed in {sys.prefix}: pip install -e . first'
+        ) from None
+    source = editable_source(dist)
+    if source is None:
+        log(f'{PACKAGE} is not an editable install: nothing to link')
+        return None
+    target = osp.join(source, PACKAGE)
+    if not osp.isfile(osp.join(target, '__init__.py')):
+        raise FileNotFoundError(
+            f'the editable install of {PACKAGE} points at {source}, which has no '
+            f'{PACKAGE}/ package (moved?): install it again with pip install -e'
+        )
+    site = str(dist.locate_file(''))
+    link = osp.join(site, PACKAGE)
+    if osp.islink(link) and osp.realpath(link) == osp.realpath(target):
+        log(f'{link} -> {target} (already)')
+        return link
+    if osp.lexists(link) and not osp.islink(link):
+        raise FileExistsError(
+            f'{link} exists and is not a link (left by another install?): '
+            f'pip uninstall {PACKAGE}, remove it, and install again'
+        )
+    if osp.islink(link):
+        os.unlink(link)  # a link to a source folder that moved
+    os.symlink(target, link, target_is_directory=True)
+    record = next(
+        (f for f in dist.files or () if f.name == 'RECORD'), None
+    )
+    if record is not None:
+        path = str(dist.locate_file(record))
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+        if f'{PACKAGE},,' not in lines:
+            with open(path, 'a', encoding='utf-8') as f:
+                f.write(f'{PACKAGE},,\n')
+    log(f'{link} -> {target}: mim and mmengine find {PACKAGE}/.mim there')
+    return link
+

@@ -54,3 +54,81 @@ def panel(img, row: int, col: int, height: int, width: int):
     """Pixels of one panel of a figure (a margin for anti-aliasing)."""
     top = HEAD + row * (LABEL + height) + LABEL
     return img[top + 2 : top + height - 2, col * width + 2 : (col + 1) * width - 2]
+
+
+def run_cli(cmd, cwd, ok: bool = True, env=None, **extra):
+    """``cmd`` in a fresh process from ``cwd``, as a user runs it (environment
+    ``env`` or this one's, plus ``extra``); the finished process, asserted to
+    succeed unless ``ok`` is False."""
+    import os
+    import subprocess
+
+    result = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(env if env is not None else os.environ, OMP_NUM_THREADS='2', **extra),
+    )
+    if ok:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def log_of(work_dir) -> str:
+    """The text of the one log file of a run's work dir."""
+    import glob
+
+    (log,) = glob.glob(osp.join(str(work_dir), '*', '*.log'))
+    with open(log) as f:
+        return f.read()
+
+
+def toy_benchmark_config(config: str, folder, iters: int = 1, train_only=False):
+    """``config`` (a COCO or Cityscapes benchmark) made small
+    (``small_benchmark_config``) on generated data under ``folder``, dumped
+    there; its path. ``train_only``: no validation."""
+    from mmengine.config import Config
+
+    from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
+
+    cfg = Config.fromfile(config)
+    if 'cityscapes' in osp.basename(config):
+        root = toy_data.make_cityscapes(osp.join(str(folder), 'cityscapes'))
+        cfg = small_benchmark_config(cfg, root, (128, 64), iters=iters)
+    else:
+        root = osp.join(str(folder), 'coco')
+        anns = toy_data.make_coco(root)
+        cfg = small_benchmark_config(
+            cfg,
+            root,
+            (128, 96),
+            iters=iters,
+            val_ann=anns['val2017'],
+            dataset_edit=coco_split_folders,
+        )
+    if train_only:
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    path = osp.join(str(folder), osp.splitext(osp.basename(config))[0] + '_small.py')
+    cfg.dump(path)
+    return path
+
+
+BENCHMARKS = osp.join(REPO, 'configs', 'benchmarks')
+FCOS = osp.join(BENCHMARKS, 'mmdet', 'fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py')
+MASK_RCNN_FPN = osp.join(
+    BENCHMARKS, 'mmdet', 'mask-rcnn_r50_fpn_8xb2-ms-90k_coco_paper-protocol.py'
+)
+FCN = osp.join(
+    BENCHMARKS, 'mmseg', 'fcn-d6_r50-d16_8xb2-90k_cityscapes-769x769_paper-protocol.py'
+)
+
+
+def own_train_py(package: str) -> str:
+    """The train.py that mmdet's / mmseg's package ships (what ``mim train``
+    runs)."""
+    import importlib
+
+    module = importlib.import_module(package)
+    return osp.join(osp.dirname(module.__file__), '.mim', 'tools', 'train.py')

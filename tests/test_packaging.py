@@ -12,7 +12,7 @@ import sysconfig
 
 import pytest
 import yaml
-from conftest import PHOTOS, REPO
+from conftest import REPO
 from mmengine.config import Config
 from packaging.requirements import Requirement
 
@@ -85,7 +85,7 @@ def test_model_index_lists_exactly_the_configs():
 
 
 def test_mim_folder_links_to_the_repository():
-    for name in ('configs', 'tools', 'model-index.yml'):
+    for name in ('configs', 'tools', 'demo', 'model-index.yml'):
         link = osp.join(PACKAGE_DIR, '.mim', name)
         assert osp.islink(link), f'{link} must be a link (copied into wheels)'
         assert osp.realpath(link) == osp.realpath(osp.join(REPO, name))
@@ -130,7 +130,7 @@ def copy_project(dst: str) -> str:
     os.makedirs(dst)
     for name in ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml'):
         shutil.copy(osp.join(REPO, name), dst)
-    for name in ('mmpixpro', 'configs', 'tools', 'requirements'):
+    for name in ('mmpixpro', 'configs', 'tools', 'requirements', 'demo'):
         shutil.copytree(
             osp.join(REPO, name), osp.join(dst, name), symlinks=True, ignore=skip
         )
@@ -154,16 +154,21 @@ def fresh_venv(path: str) -> str:
     return python
 
 
-def run(cmd: list, cwd: str) -> str:
+def run(cmd: list, cwd: str, ok: bool = True) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME')}
-    env.update(
-        PIP_NO_INDEX='1', PIP_DISABLE_PIP_VERSION_CHECK='1', PYTHONWARNINGS='ignore'
-    )
+    env.update(PIP_NO_INDEX='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
+    cmd = [str(c) for c in cmd]
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f'{" ".join(cmd)} failed:\n{out[-4000:]}'
+    if ok:
+        assert proc.returncode == 0, f'{" ".join(cmd)} failed:\n{out[-4000:]}'
+    else:
+        assert proc.returncode != 0, out[-4000:]
     return out
 
+
+# the venv's mim command line, run by the interpreter of a fresh venv
+MIM = osp.join(osp.dirname(sys.executable), 'mim')
 
 RESOLVE = (
     'import mmpixpro\n'
@@ -176,9 +181,12 @@ RESOLVE = (
 
 
 @pytest.mark.slow
-def test_install_into_fresh_venv_and_mim(tmp_path):
+def test_install_into_fresh_venv_and_mim(tmp_path, demo_checkpoint):
     """pip install (no downloads) into a fresh venv; mmpixpro:: resolves from
-    the installed copy; mim finds the configs and the train / misc scripts."""
+    the installed copy; mim finds the configs, the train / misc scripts and
+    the demo photos. Then an editable install, linked as tools/install.sh
+    links it: the same mim commands work, and pip uninstall removes the
+    link."""
     src = copy_project(str(tmp_path / 'src'))
     work = tmp_path / 'work'
     work.mkdir()
@@ -201,9 +209,7 @@ def test_install_into_fresh_venv_and_mim(tmp_path):
     out = run([python, '-c', RESOLVE], cwd=str(work))
     assert f'package {package}\n' in out and 'threshold 0.5 50' in out
 
-    out = run(
-        [python, '-m', 'mim', 'search', 'mmpixpro', '--field', 'config'], str(work)
-    )
+    out = run([python, MIM, 'search', 'mmpixpro', '--field', 'config'], str(work))
     assert out.count('config id:') == len(model_index())
 
     print_config = osp.join(package, '.mim', 'tools', 'misc', 'print_config.py')
@@ -223,35 +229,72 @@ def test_install_into_fresh_venv_and_mim(tmp_path):
     )
     assert f'Use the script {print_config}' in out and 'pos_threshold=0.25' in out
 
-    demo = 'pixpro_r18_c5_1xb4-coslr-40e_demo.py'
-    out = run(
-        [
-            python,
-            '-m',
-            'mim',
-            'train',
-            'mmpixpro',
-            demo,
-            '--gpus',
-            '0',
-            '--work-dir',
-            'wd',
-            '--cfg-options',
-            f'train_dataloader.dataset.data_root={PHOTOS}',
-            'train_dataloader.dataset.indices=2',
-            'train_dataloader.batch_size=2',
-            'train_dataloader.num_workers=0',
-            'train_cfg.max_epochs=1',
-        ],
-        cwd=str(work),
-    )
-    assert osp.join(package, '.mim', 'configs', 'selfsup', demo) in out
+    out = mim_train_demo(python, work / 'wd')
+    # the shipped photos: the demo config's data_root is its folder's
+    photos = osp.join(package, '.mim', 'configs', 'selfsup', '../../demo/photos')
+    assert f"'{photos}'" in out
     assert osp.join(package, '.mim', 'tools', 'train.py') in out
-    assert 'Training finished successfully' in out
-    assert osp.isfile(work / 'wd' / 'epoch_1.pth')
 
     # editable install: mmengine is pointed at the source tree on import
     python = fresh_venv(str(tmp_path / 'venv_editable'))
     run([python, *pip_args, '-e', src], cwd=str(work))
     out = run([python, '-c', RESOLVE], cwd=str(work))
     assert f'package {osp.join(src, "mmpixpro")}\n' in out and 'threshold 0.5 50' in out
+    # what tools/install.sh runs after its editable install
+    with open(osp.join(REPO, 'tools', 'install.sh')) as f:
+        link = re.search(
+            r'"\$PY" -c \'(import mmpixpro.packaging.*)\'$', f.read(), re.M
+        )
+    run([python, '-c', link.group(1)], cwd=str(work))
+    site = run([python, '-c', SITE], cwd=str(work)).strip()
+    linked = osp.realpath(osp.join(site, 'mmpixpro'))
+    assert linked == osp.realpath(osp.join(src, 'mmpixpro'))
+    out = run([python, MIM, 'search', 'mmpixpro', '--field', 'config'], str(work))
+    assert out.count('config id:') == len(model_index())
+    config = 'mmpixpro::benchmarks/mmdet/fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py'
+    failed = run(
+        [python, MIM, 'run', 'mmpixpro', 'benchmarks:train', config, demo_checkpoint],
+        cwd=str(work),
+        ok=False,
+    )
+    # the tool ran, resolved mmpixpro::, and stopped at the data (none here)
+    assert (
+        "train.py: error: train_dataloader.dataset.data_root 'data/coco/' is not "
+        f'a folder (relative to the folder the command runs in, {work})'
+    ) in failed
+    out = mim_train_demo(python, work / 'wd_editable')
+    assert osp.join(site, 'mmpixpro', '.mim', 'tools', 'train.py') in out
+    run([python, '-m', 'pip', 'uninstall', '-y', 'mmpixpro'], cwd=str(work))
+    assert not osp.lexists(osp.join(site, 'mmpixpro'))
+
+
+SITE = 'import sysconfig; print(sysconfig.get_paths()["purelib"])'
+
+
+def mim_train_demo(python: str, work_dir) -> str:
+    """``mim train mmpixpro`` of the demo config by file name, one
+    iteration, from ``work_dir``'s parent (no demo/ there)."""
+    demo = 'pixpro_r18_c5_1xb4-coslr-40e_demo.py'
+    out = run(
+        [
+            python,
+            MIM,
+            'train',
+            'mmpixpro',
+            demo,
+            '--gpus',
+            '0',
+            '--work-dir',
+            str(work_dir),
+            '--cfg-options',
+            'train_dataloader.dataset.indices=2',
+            'train_dataloader.batch_size=2',
+            'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=1',
+        ],
+        cwd=str(work_dir.parent),
+    )
+    assert f'configs{os.sep}selfsup{os.sep}{demo}' in out
+    assert 'Training finished successfully' in out
+    assert osp.isfile(work_dir / 'epoch_1.pth')
+    return out

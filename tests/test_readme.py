@@ -225,3 +225,93 @@ def test_license_and_citation_agree():
     assert f'year      = {{{paper["year"]}}}' in bibtex
     assert f'{paper["start"]}--{paper["end"]}' in bibtex
     assert bibtex in read('configs/selfsup/README.md')
+
+
+# -- the short commands, run as written ---------------------------------------
+# Commands of the pages' ```bash blocks that run in seconds without data:
+# printing configs, the model index, the package's folder.
+SHORT = re.compile(
+    r'^(?:\.venv/bin/python |python )(?:tools/misc/print_config\.py |-c )'
+    r'|^mim (?:search mmpixpro|run mmpixpro print_config) '
+)
+# A placeholder (CONFIG, PIXPRO.pth), an optional part ([--x ...]) or an
+# output redirection: an example to adapt, not a command to run as written.
+ADAPT = re.compile(r'\b[A-Z][A-Z0-9_]{2,}\b|\[|>')
+# Changes the environment (tools/install.sh runs it; tests/test_packaging.py
+# tests it in a throwaway environment).
+ENVIRONMENT = ('link_editable_install',)
+
+
+def short_commands() -> list:
+    commands = []
+    for page in PAGES:
+        for lang, block in re.findall(r'^```(\w*)\n(.*?)^```', read(page), re.S | re.M):
+            if lang != 'bash':
+                continue
+            for line in block.replace('\\\n', ' ').splitlines():
+                command = line.split(' #')[0].strip()
+                if not SHORT.match(command) or ADAPT.search(command):
+                    continue
+                if not any(word in command for word in ENVIRONMENT):
+                    commands.append((page, command))
+    return commands
+
+
+def python_examples() -> list:
+    """```python blocks that use the API on the bundled photos."""
+    return [
+        (page, block)
+        for page in PAGES
+        for block in re.findall(r'^```python\n(.*?)^```', read(page), re.S | re.M)
+        if block.startswith('from mmpixpro.apis import')
+    ]
+
+
+def test_the_short_commands_are_found():
+    commands = [c for _, c in short_commands()]
+    assert 'mim search mmpixpro --field config' in commands
+    assert any(
+        'print_config.py pixpro_r50_c5_8xb128-coslr-100e_in1k' in c for c in commands
+    )
+    assert not any('CONFIG' in c or '>' in c for c in commands)
+    assert len(python_examples()) >= 1
+
+
+def shell_env() -> dict:
+    """The shell of the README: the project's .venv first on PATH."""
+    path = os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ['PATH']
+    return dict(os.environ, PATH=path)
+
+
+@pytest.mark.parametrize(
+    'page, command', short_commands(), ids=[c[-60:] for _, c in short_commands()]
+)
+def test_a_short_command_runs_as_written(page, command):
+    import subprocess
+
+    result = subprocess.run(
+        ['bash', '-c', command],
+        cwd=REPO,
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, f'{page}: {command}\n{out[-3000:]}'
+    assert 'Traceback' not in out
+
+
+@pytest.mark.parametrize('page, code', python_examples())
+def test_a_python_example_runs_as_written(page, code):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, '-c', code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f'{page}:\n{result.stderr[-3000:]}'

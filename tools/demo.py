@@ -30,6 +30,7 @@ from mmengine.runner import Runner
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 from mmpixpro.utils import register_all_modules
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 from mmpixpro.visualization import draw_dense_features
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -147,7 +148,7 @@ def main(argv=None) -> str:
     parser.add_argument('--config', default=default)
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo'))
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-    args = parser.parse_args(argv)
+    args = add_debug_arg(parser).parse_args(argv)
     args.cfg_options.setdefault('train_dataloader.dataset.data_root', PHOTOS)
     photos = [osp.join(PHOTOS, name) for name in ('chelsea.png', 'coffee.png')]
     log = functools.partial(print, flush=True)
@@ -178,4 +179,4 @@ def main(argv=None) -> str:
 
 if __name__ == '__main__':
     os.chdir(REPO)
-    main()
+    run_tool(main)

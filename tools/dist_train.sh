@@ -23,6 +23,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 # ROOT, RESTARTS, TRAIN_SCRIPT, PYTHON
 source "$(dirname "${BASH_SOURCE[0]}")/launch_env.sh"
+CONFIG="$(resolve_config "$CONFIG")"
 
 if [[ $RESTARTS -gt 0 ]]; then
     # Workers sharing torchrun's rendezvous store read the previous attempt's

@@ -30,6 +30,11 @@ REQ_NODEPS="$ROOT/requirements/pinned-nodeps.txt"
 TORCH_PINS="${TORCH_PINS:-torch==2.14.1 torchvision==0.29.1}"
 MMCV_VERSION="2.1.0"
 OPTIONAL_DECODERS="pyspng simplejpeg"
+# torch 2.14 needs >= 77.0.3; mmcv's and mmengine's pkg_resources needs < 81;
+# from 80.9 importing pkg_resources prints a UserWarning ("pkg_resources is
+# deprecated"), twice in every mmdet / mmseg run and more under mim (before,
+# a DeprecationWarning, which Python shows only for the main script).
+SETUPTOOLS="setuptools>=77.0.3,<80.9"
 STAMP="$VENV/.mmpixpro-installed"
 WHEELHOUSE="${WHEELHOUSE:-$(cat "$VENV/.mmpixpro-wheelhouse" 2>/dev/null || true)}"
 if [[ -n "$WHEELHOUSE" ]]; then
@@ -99,9 +104,13 @@ fi
 
 log "build tools"
 if [[ -n "$WHEELHOUSE" ]]; then
-    "${PIP[@]}" install -q "setuptools>=77.0.3,<81" wheel
+    # a wheelhouse made before the < 80.9 pin has a newer one: still usable
+    "${PIP[@]}" install -q "$SETUPTOOLS" wheel 2>/dev/null || {
+        log "note: no $SETUPTOOLS in the wheelhouse (made before this pin): mmdet / mmseg runs print a pkg_resources warning"
+        "${PIP[@]}" install -q "setuptools>=77.0.3,<81" wheel
+    }
 else
-    "${PIP[@]}" install -q "setuptools>=77.0.3,<81" wheel ninja
+    "${PIP[@]}" install -q "$SETUPTOOLS" wheel ninja
     log "torch ($TORCH_PINS)"
     # shellcheck disable=SC2086
     "${PIP[@]}" install -q $TORCH_PINS
@@ -162,6 +171,9 @@ log "mim command line ($REQ_NODEPS, without its dependencies)"
 "${PIP[@]}" install -q --no-deps -r "$REQ_NODEPS"
 log "mmpixpro (editable)"
 "${PIP[@]}" install -q --no-deps --no-build-isolation --use-pep517 -e "$ROOT"
+# mim looks for <site-packages>/mmpixpro/.mim, which an editable install
+# lacks: a link to the source package (mmpixpro.packaging.link_editable_install)
+"$PY" -c 'import mmpixpro.packaging as p; p.link_editable_install(log=lambda s: print("[install]", s))'
 
 if [[ -n "$WHEELHOUSE" ]]; then
     # What is used, and whether it is within the ranges mmpixpro supports.

@@ -24,6 +24,7 @@ CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
 # ROOT, RESTARTS, TRAIN_SCRIPT, PYTHON
 source "$(dirname "${BASH_SOURCE[0]}")/launch_env.sh"
+CONFIG="$(resolve_config "$CONFIG")"
 export TRAIN_SCRIPT PYTHON RESTARTS
 
 if [[ $RESTARTS -gt 0 ]]; then

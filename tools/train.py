@@ -3,6 +3,7 @@
 Examples::
 
     python tools/train.py configs/selfsup/pixpro_r50_c5_8xb128-coslr-100e_in1k.py
+    python tools/train.py pixpro_r50_c5_8xb128-coslr-100e_in1k   # a config name
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
     python tools/train.py CONFIG --cfg-options train_dataloader.batch_size=64
     tools/dist_train.sh CONFIG 8 [--amp]
@@ -14,20 +15,21 @@ dir that loads (``FaultTolerantRunner``).
 """
 
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.utils import register_all_modules
+from mmpixpro.utils.cli import run_tool
 from mmpixpro.utils.config_check import check_config
+from mmpixpro.utils.config_resolver import resolve_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='mmpixpro pre-training')
-    parser.add_argument('config', help='config file path')
+    parser.add_argument('config', help='config: a file, mmpixpro::<path> or a name')
     return add_run_args(parser).parse_args(argv)
 
 
@@ -35,8 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 @record
 def main(argv=None) -> None:
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} not found')
+    args.config = resolve_config(args.config)
     register_all_modules(init_default_scope=False)
     cfg = merge_run_args(Config.fromfile(args.config), args)
     check_config(cfg)
@@ -45,4 +46,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

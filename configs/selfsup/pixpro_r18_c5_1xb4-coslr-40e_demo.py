@@ -9,12 +9,15 @@ model = dict(
     projector=dict(in_channels=512, hid_channels=1024, norm_cfg=norm_cfg),
 )
 
+# The bundled photos, found from this file's folder (configs/selfsup/ in a
+# checkout, mmpixpro/.mim/configs/selfsup/ when installed), whatever the
+# folder the command runs in.
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
     persistent_workers=False,
     pin_memory=False,
-    dataset=dict(data_root='demo/photos'),
+    dataset=dict(data_root='{{fileDirname}}/../../demo/photos'),
 )
 
 max_epochs = 40

@@ -28,6 +28,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
 from mmpixpro.apis import dense_features, init_model, preprocess, selected_levels
+from mmpixpro.utils.config_resolver import resolve_config
 
 from .linear_probe import evaluate, standardise, train_probe
 from .probe_data import (
@@ -162,8 +163,7 @@ def dense_probe(
             label values.
     """
     say = log or (lambda line: None)
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config {config!r} not found')
+    config = resolve_config(config)
     for ckpt in checkpoints:
         if not osp.isfile(ckpt):
             raise FileNotFoundError(f'checkpoint {ckpt!r} not found')

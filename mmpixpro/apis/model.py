@@ -23,7 +23,8 @@ def init_model(
     with ``checkpoint``, its ``backbone.*`` and ``neck.*`` tensors are loaded.
 
     Args:
-        config: Path of a pre-training config.
+        config: A pre-training config: a path, ``mmpixpro::<path>`` or a
+            config name.
         checkpoint: Path of a checkpoint of that config; None keeps the random
             initialisation.
         levels: The levels the model selects (its ``out_levels``, checked by
@@ -40,8 +41,9 @@ def init_model(
         ValueError: A level the model does not output; a checkpoint that does
             not fit the config.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config {config!r} not found')
+    from mmpixpro.utils.config_resolver import resolve_config
+
+    config = resolve_config(config)
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
     from mmengine.config import Config

@@ -20,7 +20,14 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmpixpro.utils.atomic_file import atomic_open, check_output
+from mmpixpro.utils.checkpoint import (
+    load_error_reason,
+    load_mapped,
+    state_dict_mismatches,
+)
 from mmpixpro.utils.config_check import check_config
+from mmpixpro.utils.config_resolver import resolve_config
+from mmpixpro.utils.data_roots import check_data_roots
 
 from .transfer import find_hook_cfg, pretraining_error, read_checkpoint
 
@@ -37,10 +44,10 @@ def build_test_config(
     ``work_dirs/<config name>/test``), the launcher (gloo without a GPU).
 
     Raises:
-        FileNotFoundError: No config or no checkpoint.
+        FileNotFoundError: No config (a path, ``mmpixpro::<path>`` or a
+            config name) or no checkpoint.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file {config!r} not found')
+    config = resolve_config(config)
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
     cfg = Config.fromfile(config)
@@ -66,6 +73,7 @@ def build_test_config(
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         setup_cpu_distributed(cfg)
     check_config(cfg)
+    check_data_roots(cfg, ('test_dataloader',))
     return cfg
 
 
@@ -85,7 +93,8 @@ def evaluate_checkpoint(
         FileNotFoundError: No config or no checkpoint.
         TransferError: The checkpoint is a pre-training one (its layout
             named), or cannot be read safely.
-        RuntimeError: The checkpoint does not hold every tensor of the model.
+        ValueError: The checkpoint cannot be read as data, or does not hold
+            every tensor of the model (one line saying which differ).
         LinkRefusedError, OutputExistsError, IsADirectoryError: ``out`` is a
             symbolic link, an input or a folder (before any work).
     """
@@ -108,7 +117,18 @@ def evaluate_checkpoint(
         if error is not None:
             raise error
     # strict: every tensor of the model must come from the checkpoint
-    runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+    try:
+        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+    except Exception as e:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        try:
+            reason = state_dict_mismatches(model, load_mapped(checkpoint))
+        except Exception:
+            reason = ''
+        raise ValueError(
+            f'{checkpoint!r} is not a fine-tuned model of {osp.basename(config)}: '
+            f'{reason or load_error_reason(e)}'
+        ) from e
     metrics = runner.test()
     if out and is_main_process():
         with atomic_open(out, 'w', overwrite=True) as f:

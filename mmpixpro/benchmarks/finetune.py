@@ -4,6 +4,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from mmpixpro.utils.config_resolver import resolve_config
+
 from .backbone_depth import depth_mismatch
 from .transfer import TransferError, find_hook_cfg, load_pretrained
 
@@ -17,13 +19,13 @@ def finetune_config(config: str, checkpoint: str) -> Config:
     the hook checks that the checkpoint fits the model once the model exists.
 
     Raises:
-        FileNotFoundError: No config or no checkpoint.
+        FileNotFoundError: No config (a path, ``mmpixpro::<path>`` or a
+            config name) or no checkpoint.
         KeyError: The config has no ``PretrainedTransferHook``.
         TransferError: The checkpoint cannot be loaded safely, or is in no
             known layout (:class:`~.layouts.LayoutError`), or in two.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file {config!r} not found')
+    config = resolve_config(config)
     cfg = Config.fromfile(config)
     hook = find_hook_cfg(cfg)
     if hook is None:

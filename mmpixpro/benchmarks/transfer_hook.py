@@ -12,6 +12,7 @@ from mmengine.runner import BaseLoop
 
 from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.checkpoint import drop_code_fields
+from mmpixpro.utils.cli import error_line_first
 from mmpixpro.utils.no_follow import LinkRefusedError
 
 from .backbone_depth import depth_mismatch, resnet_depth
@@ -109,11 +110,19 @@ class PretrainedTransferHook(Hook):
 
     # -- which checkpoint -----------------------------------------------------
     def before_run(self, runner) -> None:
+        # mmdet's / mmseg's train.py show the traceback: its first line on
+        # stderr is then the message
+        with error_line_first():
+            self._choose(runner)
+
+    def _choose(self, runner) -> None:
         self.source, self.report = None, None
         model = _unwrap(runner.model)
         training = isinstance(runner._train_loop, BaseLoop)  # not test() / val()
         load_from = runner._load_from
         if load_from is not None and not osp.isfile(load_from):
+            if '://' not in load_from:
+                raise FileNotFoundError(f'load_from {load_from!r} not found')
             return  # a URL: mmengine's to read (and this hook's error, if any)
         ckpt = read_checkpoint(load_from) if load_from is not None else None
         own = model_state(ckpt)
@@ -204,6 +213,10 @@ class PretrainedTransferHook(Hook):
 
     # -- loading ----------------------------------------------------------------
     def before_train(self, runner) -> None:
+        with error_line_first():
+            self._load(runner)
+
+    def _load(self, runner) -> None:
         if runner._has_loaded or runner.iter > 0:
             if self.source is not None:  # else a model of this config
                 runner.logger.info(

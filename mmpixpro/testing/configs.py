@@ -12,23 +12,14 @@ Each group of sizes is changed only when asked, so the same function serves
   a single process).
 """
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 from mmengine.config import Config
 
+from mmpixpro.benchmarks.smoke import short_run, walk_dicts
+
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 STAGE_WIDTHS = [256, 512, 1024, 2048]  # ResNet-50's C2-C5 outputs
-
-
-def walk_dicts(node: Any, fn: Callable[[dict], None]) -> None:
-    """Call ``fn`` on every dict inside ``node`` (nested dicts and lists)."""
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            walk_dicts(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            walk_dicts(value, fn)
 
 
 def shrink_config(
@@ -156,14 +147,7 @@ def shrink_config(
         if val_ann is not None and 'ann_file' in cfg.get(evaluator, {}):
             cfg[evaluator].ann_file = val_ann
     if iters is not None:
-        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
-        if cfg.get('val_dataloader'):
-            cfg.train_cfg.val_interval = iters
-        cfg.param_scheduler = []
-        cfg.default_hooks.checkpoint = dict(
-            type='CheckpointHook', interval=iters, by_epoch=False
-        )
-        cfg.log_processor = dict(by_epoch=False)
+        short_run(cfg, iters)
     elif max_epochs is not None:
         cfg.train_cfg.max_epochs = max_epochs
     if iters is not None or max_epochs is not None:  # a run on this machine

@@ -1,16 +1,49 @@
-"""Command-line options shared by the training tools (mmpretrain style)."""
+"""Command-line options shared by the training tools (mmpretrain style),
+and advice in the options of the script that runs."""
 
 import argparse
 import os
 import os.path as osp
+import sys
+from typing import Set
 
 import torch
 from mmengine.config import Config, DictAction
 
+from .cli import add_debug_arg
+from .data_roots import check_data_roots
+
+RUN_OPTIONS = ('--work-dir', '--resume', '--amp', '--auto-scale-lr', '--cfg-options')
+# RUN_OPTIONS once this project's training parser was built in this process.
+_OUR_OPTIONS: Set[str] = set()
+
+
+def script_accepts(option: str) -> bool:
+    """Whether the script running this process takes ``option``: this
+    project's training tools (their parser was built here), or a script
+    whose source names it (mmdet's and mmpretrain's train.py take
+    ``--auto-scale-lr``, mmseg's does not)."""
+    if option in _OUR_OPTIONS:
+        return True
+    path = getattr(sys.modules.get('__main__'), '__file__', None)
+    try:
+        with open(path, encoding='utf-8') as f:
+            source = f.read()
+    except (OSError, TypeError):
+        return False
+    return f"'{option}'" in source or f'"{option}"' in source
+
+
+def option_hint(option: str, cfg_option: str) -> str:
+    """``option`` if the running script takes it, else the same setting as
+    ``--cfg-options cfg_option``, which every OpenMMLab train.py takes."""
+    return option if script_accepts(option) else f'--cfg-options {cfg_option}'
+
 
 def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``--work-dir``, ``--resume``, ``--amp``, ``--auto-scale-lr``,
-    ``--cfg-options``, ``--launcher``, ``--local-rank``, ``--force-unlock``."""
+    ``--cfg-options``, ``--launcher``, ``--local-rank``, ``--force-unlock``,
+    ``--debug``."""
     parser.add_argument('--work-dir', help='where logs and checkpoints are written')
     parser.add_argument(
         '--force-unlock',
@@ -50,17 +83,21 @@ def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
+    _OUR_OPTIONS.update(RUN_OPTIONS)
     return parser
 
 
 def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply the options of :func:`add_run_args` to ``cfg``."""
+    """Apply the options of :func:`add_run_args` to ``cfg``; check that its
+    training and validation data roots exist (one line if not)."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.cfg_options is not None:
         check_option_types(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     check_run_length(cfg)
+    check_data_roots(cfg)
     cfg.launcher = args.launcher
     cfg.work_dir = work_dir_of(cfg, args)
     if args.amp:

@@ -28,6 +28,7 @@ from mmpixpro.apis import (
     preprocess,
     selected_levels,
 )
+from mmpixpro.utils.config_resolver import resolve_config
 
 from .feature_maps import (
     Point,
@@ -77,9 +78,9 @@ def draw_dense_features(
         ValueError: An unknown level, a point outside an image, a checkpoint
             that does not fit the config.
     """
-    for kind, path in [('config', config), ('checkpoint', checkpoint)]:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{kind} {path!r} not found')
+    config = resolve_config(config)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
     missing = [p for p in images if not osp.isfile(p)]
     if missing:
         raise FileNotFoundError(f'image(s) not found: {missing}')

@@ -11,18 +11,10 @@ import sys
 
 import pytest
 from conftest import REPO
+from helpers import FCOS, toy_benchmark_config
 from mmengine.config import Config
 
-from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
-
 HERE = osp.dirname(osp.abspath(__file__))
-FCOS = osp.join(
-    REPO,
-    'configs',
-    'benchmarks',
-    'mmdet',
-    'fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py',
-)
 
 
 def free_port() -> int:
@@ -33,17 +25,7 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_only_rank_zero_writes_the_transfer_report(demo_checkpoint, tmp_path):
-    root = str(tmp_path / 'coco')
-    anns = toy_data.make_coco(root)
-    cfg = small_benchmark_config(
-        Config.fromfile(FCOS),
-        root,
-        (128, 96),
-        iters=1,
-        val_ann=anns['val2017'],
-        dataset_edit=coco_split_folders,
-    )
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only
+    cfg = Config.fromfile(toy_benchmark_config(FCOS, tmp_path, train_only=True))
     cfg.custom_imports.imports.append('report_writers')
     cfg.custom_hooks.append(dict(type='OnlyRankZeroWritesTheReport'))
     config = str(tmp_path / 'fcos_2proc.py')

@@ -28,7 +28,7 @@ def test_four_gpus_of_the_pre_training_protocol():
     assert protocol_batch_message(1, 2, 16, auto_scale_lr=True) == (
         'total batch 2 (1 process x 2) is not the protocol batch 16 '
         '(auto_scale_lr.base_batch_size): the lr was scaled by 0.125 '
-        '(--auto-scale-lr); results are not comparable with the protocol'
+        '(auto_scale_lr.enable); results are not comparable with the protocol'
     )
     assert 'x 3 accumulated' in protocol_batch_message(2, 128, 1024, 3)
 

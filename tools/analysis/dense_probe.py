@@ -6,11 +6,11 @@ Markdown table of mIoU / aAcc per model (mmpixpro.analysis.dense_probe)::
 """
 
 import argparse
-import sys
 
 import torch
 
 from mmpixpro.analysis import dense_probe
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 
 
 def main(argv=None) -> dict:
@@ -31,7 +31,8 @@ def main(argv=None) -> dict:
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
-    args = parser.parse_args(argv)
+    args = add_debug_arg(parser).parse_args(argv)
+    del args.debug  # run_tool's
     if not args.checkpoints and not args.random:
         parser.error('give --checkpoints, --random, or both')
     if args.epochs < 1 or args.batch_size < 1 or min(args.size) < 1:
@@ -40,7 +41,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_tool(main)

@@ -12,16 +12,17 @@ from mmengine.config import DictAction
 from mmpixpro.analysis import format_report, pixpro_flops
 from mmpixpro.packaging import load_config
 from mmpixpro.utils import register_all_modules
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument('config', help='config file, or mmpixpro::<path>')
+    parser.add_argument('config', help='a file, mmpixpro::<path> or a config name')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224])
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
+    args = add_debug_arg(parser).parse_args(argv)
     register_all_modules(init_default_scope=True)
     report = pixpro_flops(load_config(args.config, args.cfg_options), args.shape)
     print(format_report(report, args.config))
@@ -29,4 +30,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

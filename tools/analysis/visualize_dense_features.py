@@ -6,10 +6,10 @@ random initialisation (mmpixpro.visualization.dense_features)::
 """
 
 import argparse
-import sys
 
 import torch
 
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 from mmpixpro.visualization import draw_dense_features
 
 
@@ -25,7 +25,7 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument('config', help='pre-training config')
+    parser.add_argument('config', help='a file, mmpixpro::<path> or a config name')
     parser.add_argument('checkpoint', help='checkpoint of that config')
     parser.add_argument('images', nargs='+', metavar='IMAGE')
     parser.add_argument('--out-dir', default='work_dirs/dense_features')
@@ -41,14 +41,12 @@ def main(argv=None) -> list:
     parser.add_argument(
         '--backend', choices=['auto', 'matplotlib', 'cv2'], default='auto'
     )
-    args = parser.parse_args(argv)
+    args = add_debug_arg(parser).parse_args(argv)
+    del args.debug  # run_tool's
     if len(args.size) not in (1, 2) or min(args.size) <= 0:
         parser.error(f'--size takes S or H W (positive), got {args.size}')
     return draw_dense_features(**vars(args), log=lambda s: print(s, flush=True))
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_tool(main)

@@ -9,19 +9,19 @@ mmpretrain's own Runner, its checkpoint loaded strictly
 import argparse
 import json
 import os
-import sys
 
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 
 from mmpixpro.benchmarks.evaluate import evaluate_checkpoint
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument('config', help='benchmark config file')
+    parser.add_argument('config', help='a file, mmpixpro::<path> or a config name')
     parser.add_argument('checkpoint', help='fine-tuned checkpoint of that config')
     parser.add_argument('--work-dir', help='where the evaluation log is written')
     parser.add_argument(
@@ -33,16 +33,17 @@ def main(argv=None) -> dict:
     launchers = ['none', 'pytorch', 'slurm', 'mpi']
     parser.add_argument('--launcher', default='none', choices=launchers)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = vars(parser.parse_args(argv))
+    args = vars(add_debug_arg(parser).parse_args(argv))
+    args.pop('debug')
     os.environ.setdefault('LOCAL_RANK', str(args.pop('local_rank')))
     return evaluate_checkpoint(**args)
 
 
-if __name__ == '__main__':
-    try:
-        result = main()
-    except (OSError, RuntimeError, KeyError, TypeError) as exc:  # one line
-        print(f'test.py: error: {exc}', file=sys.stderr)
-        sys.exit(2)
+def print_metrics(argv=None) -> None:
+    result = main(argv)
     if is_main_process():
         print(json.dumps(result, indent=1))
+
+
+if __name__ == '__main__':
+    run_tool(print_metrics)

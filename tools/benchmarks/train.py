@@ -10,6 +10,11 @@ that torchrun restarts resume from the newest checkpoint that loads::
     python tools/benchmarks/train.py CONFIG CHECKPOINT [--work-dir DIR] ...
     [RESTARTS=3] tools/benchmarks/dist_benchmark.sh CONFIG CHECKPOINT GPUS [options]
 
+CONFIG is a file, ``mmpixpro::benchmarks/<path>`` or a config name of the
+model index. ``--smoke [ITERS]`` makes the run a smoke run: ITERS (4)
+iterations, precise BN and the evaluation on two batches of images
+(mmpixpro.benchmarks.smoke).
+
 The downstream project's own script fine-tunes the same way, the checkpoint
 given as ``load_from`` (the hook takes a pre-training checkpoint from there)::
 
@@ -21,7 +26,9 @@ import argparse
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmpixpro.benchmarks.finetune import check_backbone_depth, finetune_config
+from mmpixpro.benchmarks.smoke import add_smoke_arg, smoke_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
+from mmpixpro.utils.cli import run_tool
 from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
@@ -31,16 +38,19 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument('config', help='benchmark config file')
+    parser.add_argument('config', help='a file, mmpixpro::<path> or a config name')
     parser.add_argument(
         'checkpoint', help='pre-trained checkpoint (.pth / .pkl, any known layout)'
     )
-    args = add_run_args(parser).parse_args(argv)
-    cfg = merge_run_args(finetune_config(args.config, args.checkpoint), args)
+    args = add_run_args(add_smoke_arg(parser)).parse_args(argv)
+    cfg = finetune_config(args.config, args.checkpoint)
+    if args.smoke is not None:
+        smoke_config(cfg, args.smoke)
+    cfg = merge_run_args(cfg, args)
     check_config(cfg)
     check_backbone_depth(cfg)
     FaultTolerantRunner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

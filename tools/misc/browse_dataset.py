@@ -20,6 +20,7 @@ from mmengine.config import DictAction
 
 from mmpixpro.packaging import load_config
 from mmpixpro.utils import register_all_modules
+from mmpixpro.utils.cli import add_debug_arg, run_tool
 from mmpixpro.visualization import LEVEL_STRIDES, browse_dataset
 from mmpixpro.visualization.view_pairs import MAX_LINES, PANEL
 
@@ -28,7 +29,7 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument('config', help='config file, or mmpixpro::<path>')
+    parser.add_argument('config', help='a file, mmpixpro::<path> or a config name')
     parser.add_argument('--output-dir', default='work_dirs/browse_dataset')
     parser.add_argument('--num', type=int, default=4, help='number of images')
     parser.add_argument('--level', default='C5', choices=list(LEVEL_STRIDES))
@@ -45,7 +46,7 @@ def main(argv=None) -> list:
         help='pairs drawn at most (one per cell of view 1)',
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
+    args = add_debug_arg(parser).parse_args(argv)
     register_all_modules(init_default_scope=True)
     cfg = load_config(args.config, args.cfg_options)
     drawn = browse_dataset(
@@ -68,4 +69,4 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

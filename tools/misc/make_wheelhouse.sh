@@ -129,7 +129,7 @@ with zipfile.ZipFile(sys.argv[1]) as wheel:
         if line.startswith('Requires-Dist: ') and 'extra ==' not in line:
             print(line[len('Requires-Dist: '):])
 PYEOF
-    echo "setuptools>=77.0.3,<81"
+    echo "setuptools>=77.0.3,<80.9"
     echo "wheel"
 } > "$REQS"
 log "wheels of requirements/pinned.txt and their dependencies for Python $PYVER"

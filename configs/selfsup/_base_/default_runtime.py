@@ -29,6 +29,10 @@ default_hooks = dict(
     feature_spread=dict(type='FeatureSpreadHook', threshold=0.05),
     # One warning when world size x batch size is not auto_scale_lr.base_batch_size.
     protocol_batch=dict(type='ProtocolBatchHook'),
+    # The last checkpoint as a file to share (weights and meta, readable by
+    # torch.load(weights_only=True) anywhere) when training ends:
+    # --cfg-options default_hooks.publish.enable=True.
+    publish=dict(type='PublishCheckpointHook', enable=False),
 )
 
 env_cfg = dict(

@@ -3,6 +3,7 @@ from .feature_spread_hook import FeatureSpreadHook
 from .momentum_restart_hook import MomentumRestartHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .protocol_batch_hook import ProtocolBatchHook
+from .publish_checkpoint_hook import PublishCheckpointHook
 from .unreadable_image_hook import UnreadableImageHook
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     'MomentumRestartHook',
     'NonFiniteLossHook',
     'ProtocolBatchHook',
+    'PublishCheckpointHook',
     'UnreadableImageHook',
 ]
