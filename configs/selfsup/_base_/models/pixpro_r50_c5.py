@@ -8,8 +8,9 @@ model = dict(
     # on CPU at batch 4 x 2 views (two runs), equal within noise at batch 2
     # (.dev_scripts/speed.py --compare-channels-last; docs/en/notes/performance.md).
     channels_last=True,
+    # mmpretrain's SelfSupDataPreprocessor, run outside torch.compile.
     data_preprocessor=dict(
-        type='mmpretrain.SelfSupDataPreprocessor',
+        type='PixProDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True,
