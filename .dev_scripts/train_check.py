@@ -1,10 +1,12 @@
 """The correctness run of the GPU check (``tools/analysis/gpu_check.sh``):
 ``tools/train.py`` with pre-training configs for a few iterations each, with
 ``--amp``, channels_last, SyncBN (BN in one process) and the config's
-optimizer, on the bundled photos; a checkpoint, a resume from it, and the
-resumed losses against those of the run that was not interrupted::
+optimizer, on the bundled photos; the pixel head's dense and chunked paths
+against each other; a checkpoint, a resume from it, and the resumed losses
+against those of the run that was not interrupted::
 
     python .dev_scripts/train_check.py OUT_DIR [--configs C5 FPN]
+        [--paths dense chunked] [--chunked-max-elements 262144]
         [--batch 128] [--iters-per-epoch 2] [--size 224] [--depth 50]
         [--workers 8] [--tolerance 1e-3] [--timeout 600]
 
@@ -16,18 +18,25 @@ Per config (``C5``: ``pixpro_r50_c5_8xb128-coslr-100e_in1k.py``, ``FPN``:
    checkpoint and a log line every epoch / iteration, ``channels_last``;
    ``--depth`` / ``--size`` other than 50 / 224 shrink it
    (:func:`mmpixpro.testing.shrink_config`, for the CPU test);
-2. ``straight/``: both epochs in one run (checkpoints ``epoch_1.pth``,
-   ``epoch_2.pth``);
-3. ``resumed/``: a run resumed from ``straight/epoch_1.pth`` (the state of
-   the weights, optimizer, loss scaler and schedules; the data order comes
-   from the seed and the epoch).
+2. ``straight-<path>/``: both epochs in one run for each path, the pixel
+   head's bound given on the command line (``model.head.max_elements``):
+   ``dense`` None (one block per level), ``chunked``
+   ``--chunked-max-elements`` (2**18 by default: C5 and P3-P5 of 224 px at
+   128 images run in checkpointed row chunks); checkpoints ``epoch_1.pth``,
+   ``epoch_2.pth``;
+3. ``resumed/``: a run resumed from the first path's ``epoch_1.pth``,
+   launched with the last path's bound: it keeps the checkpoint's (the log
+   says so when they differ; the state of the weights, optimizer, loss
+   scaler and schedules; the data order comes from the seed and the epoch).
 
-The resumed run's losses (and lr, momentum ``tau``, positive pairs) of epoch
-2 are compared with the straight run's: the largest relative difference,
-``identical`` when every value is equal, ``ok`` when within ``--tolerance``
-(cuDNN's backward is not bitwise reproducible between processes, and the
-losses are fp16). Peak memory is mmengine's logged ``memory`` (MiB, CUDA
-only). The report goes to ``OUT_DIR/train_check.json`` after each config.
+Compared, over the logged losses (and lr, momentum ``tau``, positive pairs):
+the resumed epoch 2 against the straight run of its path (``max_rel_diff``,
+``identical`` when every value is equal, ``ok`` when within ``--tolerance``:
+cuDNN's backward is not bitwise reproducible between processes, and the
+losses are fp16), and the paths' straight runs against each other
+(``paths_max_rel_diff``: the same maths in another summation order). Peak
+memory is mmengine's logged ``memory`` (MiB, CUDA only), per path. The report
+goes to ``OUT_DIR/train_check.json`` after each config.
 """
 
 import argparse
@@ -49,6 +58,8 @@ CONFIGS = {
 #: Logged values compared between the straight and the resumed run.
 COMPARED = ('loss', 'lr', 'momentum_tau', 'num_pos_pairs')
 EPOCHS = 2
+#: The line of ``PixelHead`` when a checkpoint's bound replaces the launch's.
+KEPT = 'from the checkpoint replaces'
 
 
 def photo_list(path, count):
@@ -123,8 +134,10 @@ def train(config, work_dir, args, *extra):
 
 
 def log_tail(path, chars=3000):
+    """The last ``chars`` characters of a log (None: all of it)."""
     with open(path, errors='replace') as f:
-        return f.read()[-chars:]
+        text = f.read()
+    return text if chars is None else text[-chars:]
 
 
 def compare(straight, resumed, iters, tolerance):
@@ -142,45 +155,68 @@ def compare(straight, resumed, iters, tolerance):
     return dict(ok=worst <= tolerance, identical=identical, max_rel_diff=worst)
 
 
+def bound_of(path, args):
+    """``model.head.max_elements`` of a path, as ``--cfg-options`` text."""
+    return 'None' if path == 'dense' else str(args.chunked_max_elements)
+
+
+def straight_run(config, root, path, args):
+    """Both epochs with ``path``'s bound: its report entry and records."""
+    work_dir = osp.join(root, f'straight-{path}')
+    bound = f'model.head.max_elements={bound_of(path, args)}'
+    rc, seconds = train(config, work_dir, args, '--cfg-options', bound)
+    entry = dict(max_elements=bound_of(path, args), straight_s=seconds)
+    records = scalars(work_dir)
+    total = EPOCHS * args.iters_per_epoch
+    if rc != 0 or sorted(records) != list(range(1, total + 1)):
+        error = f'straight run ({path}): {rc}, iterations {sorted(records)}'
+        return dict(entry, error=error, log=log_tail(f'{work_dir}.log')), None
+    entry['losses'] = [records[it]['loss'] for it in sorted(records)]
+    memory = [r['memory'] for r in records.values() if 'memory' in r]
+    entry['peak_memory_mib'] = max(memory) if memory else None
+    times = [records[it]['time'] for it in sorted(records)[1:] if 'time' in records[it]]
+    entry['iter_s'] = sorted(times)[len(times) // 2] if times else None
+    return entry, records
+
+
 def check(name, args):
-    """The straight and the resumed run of one config: its report entry."""
+    """Straight runs of each path and a resume of the first: the config's
+    report entry."""
     root = osp.join(args.out_dir, name)
     os.makedirs(root, exist_ok=True)
     config = check_config(name, args, root)
     entry = dict(config=CONFIGS[name], batch=args.batch, size=args.size)
-    entry.update(depth=args.depth, iters_per_epoch=args.iters_per_epoch)
-    straight, resumed = osp.join(root, 'straight'), osp.join(root, 'resumed')
-    rc, entry['straight_s'] = train(config, straight, args)
-    checkpoint = osp.join(straight, 'epoch_1.pth')
-    if rc != 0 or not osp.isfile(checkpoint):
-        return dict(
-            entry,
-            ok=False,
-            error=f'straight run: {rc}',
-            log=log_tail(f'{straight}.log'),
-        )
-    rc, entry['resumed_s'] = train(config, resumed, args, '--resume', checkpoint)
-    if rc != 0:
-        return dict(
-            entry, ok=False, error=f'resumed run: {rc}', log=log_tail(f'{resumed}.log')
-        )
-    a, b = scalars(straight), scalars(resumed)
-    total = EPOCHS * args.iters_per_epoch
-    after = list(range(args.iters_per_epoch + 1, total + 1))
-    if sorted(a) != list(range(1, total + 1)) or sorted(b) != after:
-        return dict(
-            entry, ok=False, error=f'iterations logged: {sorted(a)}, {sorted(b)}'
-        )
-    entry.update(compare(a, b, after, args.tolerance))
-    entry['losses'] = dict(
-        straight=[a[it]['loss'] for it in sorted(a)],
-        resumed=[b[it]['loss'] for it in after],
-    )
-    memory = [r['memory'] for r in (*a.values(), *b.values()) if 'memory' in r]
-    entry['peak_memory_mib'] = max(memory) if memory else None
-    times = [a[it]['time'] for it in sorted(a)[1:] if 'time' in a[it]]
-    entry['iter_s'] = sorted(times)[len(times) // 2] if times else None
+    entry.update(depth=args.depth, iters_per_epoch=args.iters_per_epoch, paths={})
+    runs = {}
+    for path in args.paths:
+        entry['paths'][path], runs[path] = straight_run(config, root, path, args)
+        if runs[path] is None:
+            return dict(entry, ok=False, error=entry['paths'][path].pop('error'))
+    first, last = args.paths[0], args.paths[-1]
+    checkpoint = osp.join(root, f'straight-{first}', 'epoch_1.pth')
     entry['checkpoint_mib'] = osp.getsize(checkpoint) / (1 << 20)
+    resumed = osp.join(root, 'resumed')
+    launch = f'model.head.max_elements={bound_of(last, args)}'
+    rc, entry['resumed_s'] = train(
+        config, resumed, args, '--resume', checkpoint, '--cfg-options', launch
+    )
+    log = log_tail(f'{resumed}.log', chars=None)
+    if rc != 0:
+        return dict(entry, ok=False, error=f'resumed run: {rc}', log=log[-3000:])
+    b = scalars(resumed)
+    after = list(range(args.iters_per_epoch + 1, EPOCHS * args.iters_per_epoch + 1))
+    if sorted(b) != after:
+        return dict(entry, ok=False, error=f'resumed iterations logged: {sorted(b)}')
+    entry.update(resumed_from=first, resumed_launched_with=last)
+    entry['kept_bound'] = (KEPT in log) == (first != last)
+    entry.update(compare(runs[first], b, after, args.tolerance))
+    entry['resumed_losses'] = [b[it]['loss'] for it in after]
+    if first != last:
+        every = list(range(1, EPOCHS * args.iters_per_epoch + 1))
+        paths = compare(runs[first], runs[last], every, args.tolerance)
+        entry['paths_max_rel_diff'] = paths.get('max_rel_diff')
+        entry['paths_ok'] = paths['ok']
+    entry['ok'] = entry['ok'] and entry['kept_bound'] and entry.get('paths_ok', True)
     return entry
 
 
@@ -191,6 +227,15 @@ def parse_args(argv=None):
     add = parser.add_argument
     add('out_dir')
     add('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    add(
+        '--paths', nargs='+', default=['dense', 'chunked'], choices=['dense', 'chunked']
+    )
+    add(
+        '--chunked-max-elements',
+        type=int,
+        default=1 << 18,
+        help="the pixel head's bound on the chunked path",
+    )
     add('--batch', type=int, default=128, help='images per iteration (2 views each)')
     add('--iters-per-epoch', type=int, default=2)
     add('--size', type=int, default=224, help='view size (224: the configs)')

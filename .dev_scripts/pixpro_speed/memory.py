@@ -5,10 +5,9 @@ its own, so that its peak is its alone.
 
 Two settings are measured: P3 of 448 px inputs at batch 16 (the table's
 rows) and P3 of 224 px inputs at the configs' 128 images per GPU (the GPU
-check, ``--pixel-head``). The mode is forced through the head's and the
-PPM's own ``max_elements`` options: ``None`` (one chunk, dense) against
-:data:`CHUNKED_MAX_ELEMENTS` (rows in checkpointed chunks), with the head's
-``dense_memory_share=None`` (no choice by free CUDA memory).
+check, ``--pixel-head``). The mode is the head's ``max_elements`` (which
+bounds its PPM too): ``None`` (one chunk, dense) against
+:data:`CHUNKED_MAX_ELEMENTS` (rows in checkpointed chunks).
 """
 
 import os
@@ -23,7 +22,7 @@ import torch
 
 from .options import REPO
 
-#: ``max_elements`` of the chunked mode: the configs' bound (16 MiB blocks).
+#: ``max_elements`` of the chunked mode: the configs' CPU bound (16 MiB blocks).
 CHUNKED_MAX_ELEMENTS = 1 << 22
 
 #: The folder that holds this package (put on the child's ``sys.path``).
@@ -64,9 +63,8 @@ def pixel_part_peak(mode, batch, side, device, out_file, repeats=0):
     xy = torch.rand(batch, 2, 2) * 0.3
     coords = torch.cat([xy, xy + 0.6], dim=-1).to(device)
     limit = None if mode == 'dense' else CHUNKED_MAX_ELEMENTS
-    ppm = dict(type='PixelPropagationModule', in_channels=256, max_elements=limit)
-    # dense_memory_share=None: no choice of the mode by free device memory
-    head = PixelHead(ppm=ppm, max_elements=limit, dense_memory_share=None)
+    ppm = dict(type='PixelPropagationModule', in_channels=256)
+    head = PixelHead(ppm=ppm, max_elements=limit)
     head = head.to(device)
     o1, o2, t1, t2 = ([f] for f in feats)
 

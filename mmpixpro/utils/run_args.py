@@ -5,7 +5,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Set
+from typing import Optional, Set
 
 import torch
 from mmengine.config import Config, DictAction
@@ -98,6 +98,7 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     check_run_length(cfg)
     check_data_roots(cfg)
+    use_device_bound(cfg)
     cfg.launcher = args.launcher
     cfg.work_dir = work_dir_of(cfg, args)
     if args.amp:
@@ -189,6 +190,27 @@ def use_amp(cfg: Config) -> None:
         cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
         cfg.optim_wrapper.pop('loss_scale', None)
+
+
+def use_device_bound(cfg: Config, device_type: Optional[str] = None) -> None:
+    """The pixel head's ``max_elements`` for this run's device type.
+
+    A config's ``pixel_max_elements`` maps a device type to the bound on the
+    head's blocks (dense below it, checkpointed chunks above); the entry of
+    ``device_type`` (default: ``cuda`` when a GPU is visible, else ``cpu``,
+    the same on every rank) becomes ``model.head.max_elements`` unless the
+    config or ``--cfg-options`` give that. A resumed run keeps the bound its
+    checkpoint recorded (``PixelHead``)."""
+    bounds = cfg.get('pixel_max_elements')
+    head = (cfg.get('model') or {}).get('head')
+    if bounds is None or not isinstance(head, dict) or 'max_elements' in head:
+        return
+    device_type = device_type or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device_type not in bounds:
+        raise KeyError(
+            f'pixel_max_elements {dict(bounds)} has no entry for {device_type!r}'
+        )
+    head.max_elements = bounds[device_type]
 
 
 def use_resume(cfg: Config, resume: str) -> None:

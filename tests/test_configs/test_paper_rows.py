@@ -60,6 +60,7 @@ def settings(cfg: Config) -> dict:
             out['gamma'] = out['layers'] = None
         out['loss'] = head.loss.type
         assert head.loss.skip_empty is True  # the paper skips pairless images
+        assert head.loss.loss_weight == 1.0  # the pixel loss unweighted
         out['temperature'] = head.loss.get('temperature')
         out['projector_hidden'] = model.projector.hid_channels
     bbox_head = model.get('bbox_head')

@@ -270,3 +270,15 @@ def test_slurm_with_restarts_runs_torchrun_once_per_node(tmp_path):
     log = ''.join(open(p).read() for p in glob.glob(f'{work_dir}/*/*.log'))
     assert 'Distributed training: True' in log
     assert 'torchrun restarts failed workers (0 of 2 restarts used)' in log
+
+
+def test_the_checkpoint_records_the_pixel_bound_the_launcher_chose(trained):
+    """No GPU here: the config's ``cpu`` bound, in the dumped config and in
+    the checkpoint's state (``head._extra_state``), which a resume keeps."""
+    from mmengine.config import Config
+
+    (dumped,) = glob.glob(osp.join(trained, '*.py'))
+    cfg = Config.fromfile(dumped)
+    assert cfg.model.head.max_elements == cfg.pixel_max_elements.cpu == 1 << 22
+    state = torch.load(checkpoint_path(trained), weights_only=True)['state_dict']
+    assert int(state['head._extra_state']) == 1 << 22

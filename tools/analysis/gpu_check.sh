@@ -12,14 +12,16 @@
 #    ResNet-50 C5 config and the FPN + head config, $TRAIN_BATCH (128) images
 #    x 2 views of the bundled photos, two epochs of two iterations each, with
 #    --amp, channels_last, SyncBN as BN (one process) and the config's
-#    optimizer (PixProLARS); a checkpoint every epoch, a run resumed from the
-#    first one whose losses are compared with the straight run's; peak memory
+#    optimizer (PixProLARS); the pixel head dense and chunked (its
+#    `max_elements` given: None against 2**18), their losses compared; a
+#    checkpoint every epoch, a run resumed from the dense run's first one
+#    while launched with the chunked bound, which must keep the dense path
+#    and continue with the straight run's losses; peak memory
 #    -> OUT_DIR/train_check.json, OUT_DIR/train_check/<C5|FPN>/ (configs, runs,
 #    their logs);
 # 2. the pixel head at P3 of 224 px, $HEAD_BATCH (128) images: dense against
-#    chunked (forced through the head's `max_elements` option: None against
-#    2**22), peak memory, forward + backward time, largest difference
-#    -> OUT_DIR/pixel_head.json;
+#    chunked (the head's `max_elements`: None against 2**22), peak memory,
+#    forward + backward time, largest difference -> OUT_DIR/pixel_head.json;
 # 3. the speed matrix (.dev_scripts/speed.py --matrix): ResNet-50 C5, 224 px,
 #    batch $BATCH (64) x 2 views, AMP, channels_last and torch.compile each on
 #    and off, one process per combination, median of $STEPS (10) steps: step

@@ -1,6 +1,5 @@
 """PixPro: pixel-level consistency with a momentum target."""
 
-import types
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -73,7 +72,10 @@ class PixPro(BaseSelfSupervisor):
             ``channels_last`` memory format. Same results up to float
             rounding. Defaults to False; the pre-training configs set it
             (``.dev_scripts/speed.py --compare-channels-last``).
-        pretrained, data_preprocessor, init_cfg: see ``BaseSelfSupervisor``.
+        data_preprocessor (dict, optional): Defaults to
+            ``PixProDataPreprocessor`` (mmpretrain's ``SelfSupDataPreprocessor``
+            outside ``torch.compile``), the ``type`` when a dict names none.
+        pretrained, init_cfg: see ``BaseSelfSupervisor``.
     """
 
     def __init__(
@@ -100,6 +102,10 @@ class PixPro(BaseSelfSupervisor):
             )
         if head is None and instance_head is None:
             raise ValueError('PixPro needs a pixel `head`, an `instance_head` or both')
+        if data_preprocessor is None or isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(
+                dict(dict(type='PixProDataPreprocessor'), **(data_preprocessor or {}))
+            )
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -122,12 +128,6 @@ class PixPro(BaseSelfSupervisor):
             self.to(memory_format=torch.channels_last)
             self._register_state_dict_hook(contiguous_state)
         self.target_net = FusedCosineEMA(self.online_net(), momentum=base_momentum)
-        # Under torch.compile (the Runner's ``compile`` key, which compiles
-        # train_step, also of a DDP wrapper) the data preprocessor runs
-        # eagerly: tracing it would guard on each batch's DataSample metainfo
-        # (image paths, shapes) and recompile every step.
-        pre = self.data_preprocessor
-        pre.forward = types.MethodType(torch.compiler.disable(type(pre).forward), pre)
 
     # ----------------------------------------------------------- structure
     def _backbone_channels(self) -> Optional[List[int]]:

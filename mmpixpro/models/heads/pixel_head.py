@@ -1,5 +1,6 @@
 """Pixel-level head: pair rule, pixel propagation and loss for every level."""
 
+import logging
 import math
 from typing import Dict, Optional, Sequence
 
@@ -9,16 +10,13 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpixpro.models.losses import normalized_pixels
-from mmpixpro.models.utils import pair_rule_loss, rows_per_chunk
-from mmpixpro.models.utils.chunked import (
-    DENSE_BYTES_PER_ELEMENT,
-    dense_block_elements,
-    dense_fits,
-    free_device_memory,
-)
+from mmpixpro.models.utils import PixelPairs
 from mmpixpro.registry import MODELS
 
 Levels = Sequence[Tensor]
+
+#: The state-dict key (under the head's prefix) that records ``max_elements``.
+EXTRA_STATE_KEY = '_extra_state'
 
 
 def feature_spread(x: Tensor) -> Tensor:
@@ -37,46 +35,58 @@ def feature_spread(x: Tensor) -> Tensor:
     return feat.std(dim=2).mean() * math.sqrt(x.size(1))
 
 
+def check_max_elements(value) -> Optional[int]:
+    """``value`` if it is a bound on block elements (an int > 0) or None."""
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and value > 0
+    ):
+        return value
+    raise ValueError(
+        f'PixelHead: max_elements must be an int > 0 or None (dense), got '
+        f'{value!r}; the per-device defaults of a config (pixel_max_elements) '
+        'are picked by tools/train.py'
+    )
+
+
 @MODELS.register_module()
 class PixelHead(BaseModule):
     """Symmetric pixel-consistency loss between two views, over all levels.
 
-    For each output level, the positive pairs of the two views are computed
-    once from their crop boxes and that level's feature size. The online
-    features of each view pass through the pixel propagation module and are
-    compared with the target features of the other view::
+    For each output level, the pair rule of the two views
+    (:class:`~mmpixpro.models.utils.PixelPairs`, from their crop boxes and
+    that level's feature size) and the predictions of the pixel propagation
+    module go to the loss, which compares each view's prediction with the
+    other view's target features, both directions in one call::
 
-        L_level = combine(loss(ppm(x1), z2, M), loss(ppm(x2), z1, M^T))
+        L_level = loss(ppm(x1), ppm(x2), z1, z2, pairs)
         L = mean over levels of L_level
-
-    where ``combine`` is the loss's own: the sum for PixPro (best -4), the
-    mean for PixContrast, as the paper states each.
 
     The PPM's weights are shared by all levels.
 
+    Memory is bounded by ``max_elements``, a setting of the run (never a
+    reading of free memory): the same config computes the same numbers on
+    every rank and after a resume. It is recorded in checkpoints (the
+    state-dict entry ``head._extra_state``); loading one sets the recorded
+    bound, so a resumed run keeps the bound it started with (a warning names
+    both when the launch asked for another).
+
     Args:
-        loss (dict): The pixel loss, called once per direction as
-            ``loss(pred, target, pos_mask)``. Defaults to
+        loss (dict): The pixel loss, e.g. ``PixProLoss``,
+            ``PixContrastLoss``, called once per level. Defaults to
             ``dict(type='PixProLoss')``.
         ppm (dict, optional): The pixel propagation module applied to the
-            online features. None feeds the projected features directly.
+            online features; its bound is the head's ``max_elements`` (set
+            that, not the PPM's). None feeds the projected features directly.
         pos_threshold (float): ``T`` of the pair rule. Defaults to 0.7.
         max_elements (int, optional): Bound on the elements of one
-            ``[N, rows, HW]`` pair / similarity block. Levels whose
-            ``N x HW1 x HW2`` exceeds it (e.g. P3 of 448 px inputs) are
+            ``[N, rows, HW]`` block of the pair rule, the loss and the PPM's
+            similarity. Levels whose ``N x HW1 x HW2`` exceeds it are
             evaluated in checkpointed chunks of rows, exactly and with memory
-            bounded by one chunk; smaller ones in one chunk, densely (the
-            same code, :func:`mmpixpro.models.utils.pair_rule_loss`). None:
-            always one chunk. Defaults to 2**22 (16 MiB in fp32). The PPM's
-            own ``max_elements`` bounds its similarity blocks the same way.
-        dense_memory_share (float, optional): On a CUDA device, every level
-            runs dense (one chunk, the PPM's too) when the dense blocks of a
-            step (:func:`~mmpixpro.models.utils.chunked.dense_block_elements`
-            x 16 bytes) fit in this share of the device's free memory, read
-            at the first step of each input size; otherwise ``max_elements``
-            applies. The decision is logged once. CPU runs always use
-            ``max_elements``. None: ``max_elements`` on every device.
-            Defaults to 0.5.
+            bounded by one chunk; smaller ones in one chunk, densely. None:
+            always one chunk (dense). Defaults to 2**22 (16 MiB in fp32), the
+            pre-training configs' CPU value: ``tools/train.py`` sets the
+            config's ``pixel_max_elements`` entry of the device type (``cuda``
+            or ``cpu``) unless ``model.head.max_elements`` is given.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -86,24 +96,56 @@ class PixelHead(BaseModule):
         ppm: Optional[dict] = dict(type='PixelPropagationModule', in_channels=256),
         pos_threshold: float = 0.7,
         max_elements: Optional[int] = 1 << 22,
-        dense_memory_share: Optional[float] = 0.5,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.max_elements = max_elements
-        if dense_memory_share is not None and not 0 < dense_memory_share <= 1:
-            raise ValueError(
-                'dense_memory_share must be in (0, 1] or None, '
-                f'got {dense_memory_share}'
-            )
-        self.dense_memory_share = dense_memory_share
-        self._dense: Dict[int, bool] = {}  # dense block elements -> dense?
         if not pos_threshold > 0:
             raise ValueError(f'pos_threshold (T) must be > 0, got {pos_threshold}')
+        if ppm is not None and 'max_elements' in ppm:
+            raise ValueError(
+                "PixelHead: set the bound as the head's max_elements, not as "
+                "ppm.max_elements (the head's bounds the PPM too)"
+            )
         self.pos_threshold = pos_threshold
         self.loss_module = MODELS.build(loss)
         self.ppm = MODELS.build(ppm) if ppm is not None else None
-        self._ppm_max_elements = getattr(self.ppm, 'max_elements', None)
+        self.set_max_elements(check_max_elements(max_elements))
+
+    def set_max_elements(self, value: Optional[int]) -> None:
+        """The bound of the head's blocks and of its PPM's."""
+        self.max_elements = value
+        if self.ppm is not None and hasattr(self.ppm, 'max_elements'):
+            self.ppm.max_elements = value
+
+    def get_extra_state(self) -> Tensor:
+        """``max_elements`` for the checkpoint (``-1``: None, dense)."""
+        return torch.tensor(-1 if self.max_elements is None else self.max_elements)
+
+    def set_extra_state(self, state: Tensor) -> None:
+        """Take the checkpoint's ``max_elements`` (see the class docstring)."""
+        recorded = int(state)
+        bound = None if recorded < 0 else recorded
+        if bound != self.max_elements:
+            print_log(
+                f'PixelHead: max_elements={bound} from the checkpoint replaces '
+                f'max_elements={self.max_elements} of this launch: a run keeps '
+                'the bound it started with',
+                logger='current',
+                level=logging.WARNING,
+            )
+        self.set_max_elements(bound)
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+    ) -> None:
+        """A checkpoint without the bound (written before it was recorded)
+        loads too, and leaves this run's."""
+        recorded = prefix + EXTRA_STATE_KEY in state_dict
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+        )
+        if not recorded and prefix + EXTRA_STATE_KEY in missing:
+            missing.remove(prefix + EXTRA_STATE_KEY)
 
     def propagate(self, x: Tensor) -> Tensor:
         """The online branch's prediction from its projected features."""
@@ -137,87 +179,18 @@ class PixelHead(BaseModule):
         num_levels = len(online1)
         if not (len(online2) == len(target1) == len(target2) == num_levels):
             raise ValueError('all feature sequences need the same number of levels')
-        bound = self.fit_to_device(online1, online2)
+        bound = self.max_elements
         losses, num_pairs = [], []
         for o1, o2, t1, t2 in zip(online1, online2, target1, target2):
-            n, hw1, hw2 = o1.size(0), o1[0, 0].numel(), o2[0, 0].numel()
-            rows12 = rows_per_chunk(n, hw1, hw2, bound)
-            rows21 = rows_per_chunk(n, hw2, hw1, bound)
-            thr = self.pos_threshold
-            loss12, pairs = pair_rule_loss(
-                self.loss_module, self.propagate(o1), t2, coords1, coords2, thr, rows12
+            pairs = PixelPairs(
+                coords1, coords2, o1.shape[-2:], o2.shape[-2:], self.pos_threshold
             )
-            loss21, _ = pair_rule_loss(
-                self.loss_module, self.propagate(o2), t1, coords2, coords1, thr, rows21
-            )
-            losses.append(self.loss_module.combine(loss12, loss21))
-            num_pairs.append(pairs.mean())
+            pred1, pred2 = self.propagate(o1), self.propagate(o2)
+            losses.append(self.loss_module(pred1, pred2, t1, t2, pairs, bound))
+            num_pairs.append(pairs.count(bound).mean())
         spread = torch.stack([feature_spread(t) for t in target1]).mean()
         return dict(
             loss_pixel=torch.stack(losses).mean(),
-            num_pos_pairs=torch.stack(num_pairs).mean().detach(),
+            num_pos_pairs=torch.stack(num_pairs).mean(),
             feature_spread=spread,
         )
-
-    def fit_to_device(self, online1: Levels, online2: Levels) -> Optional[int]:
-        """The bound on block elements for this step (``dense_memory_share``).
-
-        On CUDA, decided once per size of the dense blocks; a dense decision
-        lifts the PPM's bound too. Elsewhere ``max_elements``.
-        """
-        x = online1[0]
-        limit = self.max_elements
-        sizes = [(a[0, 0].numel(), b[0, 0].numel()) for a, b in zip(online1, online2)]
-        if (
-            x.device.type != 'cuda'
-            or self.dense_memory_share is None
-            or limit is None
-            or all(x.size(0) * max(h1, h2) ** 2 <= limit for h1, h2 in sizes)
-        ):  # the configured bound (already dense when every block is within it)
-            self._bound_ppm(dense=False)
-            return limit
-        return self._decide_on_device(x, sizes, limit)
-
-    @torch.compiler.disable
-    def _decide_on_device(self, x: Tensor, sizes, limit: int) -> Optional[int]:
-        """Dense or ``limit`` on a CUDA device (outside ``torch.compile``: it
-        reads the device's free memory)."""
-        elements = dense_block_elements(x.size(0), sizes, self.ppm is not None)
-        if elements not in self._dense:
-            free = free_device_memory(x.device)
-            fits = dense_fits(elements, free, self.dense_memory_share)
-            if not self._dense or fits != list(self._dense.values())[-1]:
-                print_log(
-                    dense_decision_line(
-                        fits, elements, free, self.dense_memory_share, limit
-                    ),
-                    logger='current',
-                )
-            self._dense[elements] = fits
-        dense = self._dense[elements]
-        self._bound_ppm(dense)
-        return None if dense else limit
-
-    def _bound_ppm(self, dense: bool) -> None:
-        """The PPM's bound: none when dense, else its configured one."""
-        if self.ppm is not None and hasattr(self.ppm, 'max_elements'):
-            wanted = None if dense else self._ppm_max_elements
-            if self.ppm.max_elements != wanted:
-                self.ppm.max_elements = wanted
-
-
-def dense_decision_line(
-    fits: bool, elements: int, free: int, share: float, max_elements: int
-) -> str:
-    """The log line of :meth:`PixelHead.fit_to_device`'s decision."""
-    need = elements * DENSE_BYTES_PER_ELEMENT / 2**30
-    head = (
-        f'PixelHead: the dense pair / similarity blocks of a step take about '
-        f'{need:.2f} GiB; {share:.0%} of the {free / 2**30:.2f} GiB free on the GPU'
-    )
-    if fits:
-        return f'{head} holds them: every level runs dense'
-    return (
-        f'{head} does not: levels over max_elements={max_elements} run in '
-        'checkpointed chunks (exact, recomputed in the backward pass)'
-    )

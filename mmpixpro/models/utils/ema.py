@@ -32,13 +32,12 @@ class FusedCosineEMA(CosineEMA):
     (PixPro's :math:`\tau_k = 1 - m_k`, :math:`m_0` = ``momentum`` = 0.01,
     :math:`m_{end} = 0`), as one ``torch._foreach_lerp_`` over all floating
     tensors: one pass reading both copies and writing the average, where
-    ``mul_`` then ``add_`` take two (on CPU: 17 ms against 39 ms for the
-    parameters of the C5 model, measured). The result differs from
-    ``mul_(1 - m).add_(src, alpha=m)`` by float rounding only (tested). The
-    first update (``k = 0``) copies the online weights; buffers (BN
-    statistics) are copied every update unless ``update_buffers``. The
-    update runs outside ``torch.compile`` (it is one fused call already, and
-    a traced graph would specialise on ``k``).
+    ``mul_`` then ``add_`` take two (timings in docs/en/notes/performance.md).
+    The result differs from ``mul_(1 - m).add_(src, alpha=m)`` by float
+    rounding only (tested). The first update (``k = 0``) copies the online
+    weights; buffers (BN statistics) are copied every update unless
+    ``update_buffers``. The update runs outside ``torch.compile`` (it is one
+    fused call already, and a traced graph would specialise on ``k``).
 
     Args: those of :class:`CosineEMA`.
     """

@@ -1,6 +1,6 @@
 """The positive-pair rule of PixPro (Eq. 1 of the paper)."""
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -59,9 +59,9 @@ def normalised_distance(centres1: Tensor, centres2: Tensor, max_diag: Tensor) ->
 
     Explicit differences rather than ``torch.cdist``: cdist's matmul path
     loses precision for points this close, which would flip pairs at the
-    threshold. The two coordinates are separate ``[N, R, HW]`` differences
-    (not one ``[..., 2]`` tensor reduced over its last axis): the same
-    numbers, about 4x faster on CPU at 28x28.
+    threshold. The two coordinates are separate ``[N, R, HW]`` differences,
+    not one ``[..., 2]`` tensor reduced over its last axis: the same numbers,
+    less time (docs/en/notes/performance.md).
     """
     dx = centres1[:, :, None, 0] - centres2[:, None, :, 0]  # [N, R, HW]
     dy = centres1[:, :, None, 1] - centres2[:, None, :, 1]
@@ -106,9 +106,108 @@ def pixel_pair_mask(
     Returns:
         Tensor: bool ``[N, H1*W1, H2*W2]``, cells in row-major order.
     """
-    if not threshold > 0:
-        raise ValueError(f'threshold (T) must be > 0, got {threshold}')
-    check_same_shape(coords1, coords2)
-    centres1, diag1 = feature_cell_centres(coords1, shape1)
-    centres2, diag2 = feature_cell_centres(coords2, shape2)
-    return positive_pairs(centres1, centres2, torch.maximum(diag1, diag2), threshold)
+    return PixelPairs(coords1, coords2, shape1, shape2, threshold).rows()
+
+
+class PixelPairs:
+    """The pair rule between two views, evaluated for any rows on demand.
+
+    The mask of :func:`pixel_pair_mask` without building it whole:
+    :meth:`rows` gives the ``[N, R, HW2]`` block of some query cells of view
+    1, so the pixel losses can walk the ``[N, HW1, HW2]`` mask in row chunks
+    of bounded size. :meth:`transposed` is the rule from view 2 to view 1
+    (the transposed mask: the rule is symmetric in the two views).
+
+    Args:
+        coords1, coords2 (Tensor): The views' boxes ``[N, 4]`` (see
+            :func:`pixel_pair_mask`).
+        shape1, shape2 (Sequence[int]): ``(H, W)`` of each view's features.
+        threshold (float): ``T``; strict inequality.
+    """
+
+    def __init__(
+        self,
+        coords1: Tensor,
+        coords2: Tensor,
+        shape1: Sequence[int],
+        shape2: Sequence[int],
+        threshold: float,
+    ) -> None:
+        if not threshold > 0:
+            raise ValueError(f'threshold (T) must be > 0, got {threshold}')
+        check_same_shape(coords1, coords2)
+        self.centres1, diag1 = feature_cell_centres(coords1, shape1)
+        self.centres2, diag2 = feature_cell_centres(coords2, shape2)
+        self.max_diag = torch.maximum(diag1, diag2)  # [N]
+        self.threshold = threshold
+
+    @property
+    def shape(self) -> Tuple[int, int, int]:
+        """``(N, HW1, HW2)``: the shape of the whole mask."""
+        return (*self.centres1.shape[:2], self.centres2.size(1))
+
+    def transposed(self) -> 'PixelPairs':
+        """The rule from view 2 to view 1."""
+        other = PixelPairs.__new__(PixelPairs)
+        other.centres1, other.centres2 = self.centres2, self.centres1
+        other.max_diag, other.threshold = self.max_diag, self.threshold
+        return other
+
+    def row_args(self, rows: slice) -> tuple:
+        """The arguments of :func:`positive_pairs` for the query cells
+        ``rows``: tensors and a float, so that a checkpointed chunk can take
+        them and rebuild its mask in the backward pass."""
+        return (self.centres1[:, rows], self.centres2, self.max_diag, self.threshold)
+
+    @staticmethod
+    def mask_of(*row_args) -> Tensor:
+        """The bool ``[N, R, HW2]`` block of :meth:`row_args`."""
+        return positive_pairs(*row_args)
+
+    def rows(self, rows: slice = slice(None)) -> Tensor:
+        """Bool ``[N, R, HW2]``: the pairs of the query cells ``rows``."""
+        return self.mask_of(*self.row_args(rows))
+
+    def count(self, max_elements: Optional[int] = None) -> Tensor:
+        """Positive pairs per image ``[N]`` (float32, no gradient), counted
+        in row chunks of at most ``max_elements`` elements (None: at once)."""
+        from .chunked import rows_per_chunk
+
+        n, hw1, hw2 = self.shape
+        step = rows_per_chunk(n, hw1, hw2, max_elements)
+        with torch.no_grad():  # a context, not a decorator: torch.compile
+            counts = [  # traces it in the caller's graph
+                self.rows(slice(s, s + step)).sum(dim=(1, 2))
+                for s in range(0, hw1, step)
+            ]
+            return torch.stack(counts).sum(dim=0).float()
+
+
+class MaskPairs:
+    """A given bool mask ``[N, HW1, HW2]`` with the interface of
+    :class:`PixelPairs` (hand-made masks of tests and examples)."""
+
+    def __init__(self, mask: Tensor) -> None:
+        if mask.dim() != 3:
+            raise ValueError(f'pos_mask must be [N, HW1, HW2], got {tuple(mask.shape)}')
+        self.mask = mask.bool()
+
+    @property
+    def shape(self) -> Tuple[int, int, int]:
+        return tuple(self.mask.shape)
+
+    def transposed(self) -> 'MaskPairs':
+        return MaskPairs(self.mask.transpose(1, 2))
+
+    def row_args(self, rows: slice) -> tuple:
+        return (self.mask[:, rows],)
+
+    @staticmethod
+    def mask_of(block: Tensor) -> Tensor:
+        return block
+
+    def rows(self, rows: slice = slice(None)) -> Tensor:
+        return self.mask[:, rows]
+
+    def count(self, max_elements: Optional[int] = None) -> Tensor:
+        return self.mask.sum(dim=(1, 2)).float()

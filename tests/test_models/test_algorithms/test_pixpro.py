@@ -44,8 +44,9 @@ class TauProbe(Hook):
         )
 
 
-def test_tau_follows_the_cosine_schedule_every_iteration(tmp_path):
-    cfg = tiny_config(DEMO_CONFIG_PATH, tmp_path, max_epochs=2)
+def test_tau_follows_the_cosine_schedule_every_iteration(tmp_path, photos):
+    # four photos, batch 4: one iteration an epoch, across epoch boundaries
+    cfg = tiny_config(DEMO_CONFIG_PATH, tmp_path, max_epochs=4, data_root=photos)
     # Large plain-SGD steps keep online and target far apart, so that the
     # float32 EMA step is well above rounding; the optimizer is irrelevant.
     cfg.optim_wrapper.optimizer = dict(type='SGD', lr=0.5)
@@ -56,7 +57,7 @@ def test_tau_follows_the_cosine_schedule_every_iteration(tmp_path):
     runner.register_hook(probe)
     runner.train()
     total = runner.max_iters
-    assert total == 6 and len(probe.taus) == total
+    assert total == 4 and len(probe.taus) == total
     for k in range(total):
         expected = 1 - (1 - 0.99) * (math.cos(math.pi * k / total) + 1) / 2
         assert probe.logged[k] == pytest.approx(expected, abs=1e-7)

@@ -21,7 +21,7 @@ def test_hand_computed_infonce():
     e = lambda c: math.exp(c / tau)  # noqa: E731
     l1 = -math.log((e(1) + e(r)) / (e(1) + e(r) + e(0)))
     l2 = -math.log(e(-1) / (e(0) + e(r) + e(-1)))
-    loss = PixContrastLoss(temperature=tau)(pred, target, mask)
+    loss = PixContrastLoss(temperature=tau).one_way(pred, target, mask)
     assert loss.item() == pytest.approx((l1 + l2) / 2, rel=1e-5)
 
 
@@ -32,10 +32,14 @@ def test_pixels_without_positives_are_left_out():
     both = torch.tensor([[[1, 0], [0, 1]]], dtype=torch.bool)
     loss_fn = PixContrastLoss(temperature=0.3)
     expected = -math.log(math.exp(1 / 0.3) / (math.exp(1 / 0.3) + 1))
-    assert loss_fn(pred, target, only_first).item() == pytest.approx(expected, rel=1e-5)
-    assert loss_fn(pred, target, both).item() == pytest.approx(expected, rel=1e-5)
+    assert loss_fn.one_way(pred, target, only_first).item() == pytest.approx(
+        expected, rel=1e-5
+    )
+    assert loss_fn.one_way(pred, target, both).item() == pytest.approx(
+        expected, rel=1e-5
+    )
     none = torch.zeros_like(both)
-    assert loss_fn(pred.requires_grad_(), target, none).item() == 0
+    assert loss_fn.one_way(pred.requires_grad_(), target, none).item() == 0
 
 
 def test_low_temperature_and_the_pixpro_pairs():
@@ -46,13 +50,13 @@ def test_low_temperature_and_the_pixpro_pairs():
     c = torch.tensor([[0, 0, 1, 1], [0.1, 0.1, 0.9, 0.9]])
     mask = pixel_pair_mask(c, c, (3, 3), (3, 3))
     assert torch.equal(mask[0], torch.eye(9, dtype=torch.bool))
-    cold = PixContrastLoss(temperature=1e-3)(x, x, mask)
+    cold = PixContrastLoss(temperature=1e-3).one_way(x, x, mask)
     assert cold.item() < 1e-3
     head = PixelHead(ppm=None, loss=dict(type='PixContrastLoss'))
     out = head.loss((x,), (x,), (x,), (x,), c, c)
     loss_fn = PixContrastLoss()
     # the two directions are averaged (here they are equal)
-    assert torch.allclose(out['loss_pixel'], loss_fn(x, x, mask))
+    assert torch.allclose(out['loss_pixel'], loss_fn.one_way(x, x, mask))
 
 
 def test_averaged_over_each_images_pixels_then_over_images():
@@ -68,7 +72,7 @@ def test_averaged_over_each_images_pixels_then_over_images():
     good = -math.log(e(1) / (e(1) + e(0)))  # positive cos 1, negative cos 0
     bad = -math.log(e(0) / (e(1) + e(0)))  # positive cos 0, negative cos 1
     image1, image2 = (good + good) / 2, bad
-    loss = PixContrastLoss(temperature=tau)(pred, target, mask)
+    loss = PixContrastLoss(temperature=tau).one_way(pred, target, mask)
     assert loss.item() == pytest.approx((image1 + image2) / 2, rel=1e-6)
     pooled = (good + good + bad) / 3
     assert abs(loss.item() - pooled) > 0.1
@@ -82,10 +86,13 @@ def test_head_averages_the_two_directions():
     head = PixelHead(ppm=None, loss=dict(type='PixContrastLoss', temperature=0.2))
     out = head.loss((x1,), (x2,), (x1,), (x2,), c1, c2)
     loss_fn = PixContrastLoss(temperature=0.2)
-    l12 = loss_fn(x1, x2, pixel_pair_mask(c1, c2, (3, 3), (3, 3)))
-    l21 = loss_fn(x2, x1, pixel_pair_mask(c2, c1, (3, 3), (3, 3)))
+    l12 = loss_fn.one_way(x1, x2, pixel_pair_mask(c1, c2, (3, 3), (3, 3)))
+    l21 = loss_fn.one_way(x2, x1, pixel_pair_mask(c2, c1, (3, 3), (3, 3)))
     assert torch.allclose(out['loss_pixel'], (l12 + l21) / 2)
     assert not torch.allclose(l12, l21)
+    mask = pixel_pair_mask(c1, c2, (3, 3), (3, 3))
+    weighted = PixContrastLoss(temperature=0.2, loss_weight=3.0)
+    assert torch.equal(weighted(x1, x2, x1, x2, mask), 3.0 * (l12 + l21) / 2)
 
 
 def test_bad_temperature():
@@ -98,7 +105,7 @@ def test_gradient_is_finite_when_some_pixels_have_no_positive():
     pred = torch.randn(2, 8, 3, 3, requires_grad=True)
     mask = torch.zeros(2, 9, 9, dtype=torch.bool)
     mask[0, 0, 4] = True  # one positive in the whole batch
-    PixContrastLoss()(pred, torch.randn(2, 8, 3, 3), mask).backward()
+    PixContrastLoss().one_way(pred, torch.randn(2, 8, 3, 3), mask).backward()
     assert torch.isfinite(pred.grad).all()
     assert pred.grad[0, :, 0, 0].abs().sum() > 0
     assert pred.grad[1].abs().sum() == 0

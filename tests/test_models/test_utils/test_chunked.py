@@ -42,9 +42,10 @@ def loss_and_grads(head, feats, c1, c2):
 def test_chunked_head_equals_dense(loss, num_layers):
     feats, c1, c2 = random_inputs(0)
     ppm = dict(type='PixelPropagationModule', in_channels=16, num_layers=num_layers)
-    dense = PixelHead(loss=loss, ppm=dict(ppm, max_elements=None), max_elements=None)
+    dense = PixelHead(loss=loss, ppm=ppm, max_elements=None)
     # 3 x 63 x 64 pairs; blocks of at most 500 elements: chunks of 2 rows.
-    chunked = PixelHead(loss=loss, ppm=dict(ppm, max_elements=500), max_elements=500)
+    chunked = PixelHead(loss=loss, ppm=ppm, max_elements=500)
+    assert chunked.ppm.max_elements == 500 and dense.ppm.max_elements is None
     chunked.load_state_dict(dense.state_dict())
     dense.double(), chunked.double()
     out_d, grads_d, params_d = loss_and_grads(dense, feats, c1, c2)
@@ -78,7 +79,7 @@ def test_autocast_loss_is_finite_and_close_to_fp32(dtype, max_elements):
     feats = [torch.randn(3, 16, *s, requires_grad=True) for s in ((9, 7), (8, 8)) * 2]
     c1 = torch.tensor([[0.0, 0, 0.6, 0.6], [0.1, 0.1, 0.8, 0.7], [0.2, 0, 0.9, 0.9]])
     c2 = torch.tensor([[0.3, 0.2, 1, 1], [0.7, 0.1, 0.2, 0.9], [0.1, 0.1, 0.7, 0.8]])
-    ppm = dict(type='PixelPropagationModule', in_channels=16, max_elements=max_elements)
+    ppm = dict(type='PixelPropagationModule', in_channels=16)
     head = PixelHead(ppm=ppm, max_elements=max_elements)
     levels = [(f,) for f in feats]
     fp32 = head.loss(*levels, c1, c2)['loss_pixel']

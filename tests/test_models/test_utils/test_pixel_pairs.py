@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmpixpro.models import pixel_pair_mask
-from mmpixpro.models.utils import feature_cell_centres
+from mmpixpro.models.utils import PixelPairs, feature_cell_centres
 
 
 def boxes(*rows):
@@ -122,3 +122,23 @@ def test_bad_threshold(threshold):
 def test_bad_coords_shape():
     with pytest.raises(ValueError, match=r'\[N, 4\]'):
         pixel_pair_mask(torch.zeros(2, 3), torch.zeros(2, 3), (2, 2), (2, 2))
+
+
+@pytest.mark.parametrize('max_elements', [None, 1, 40, 10**6])
+def test_rule_gives_any_rows_the_transpose_and_counts_in_chunks(max_elements):
+    """``PixelPairs``, which the chunked losses walk row by row: its blocks
+    are the rows of the whole mask, its transpose the rule from view 2, and
+    its pair count per image is the mask's for any chunk bound."""
+    torch.manual_seed(0)
+    xy = torch.rand(3, 2, 2) * 0.4
+    c = torch.cat([xy, xy + 0.5], dim=-1)
+    c1, c2 = c[:, 0], c[:, 1]
+    c2[1] = c2[1][[2, 1, 0, 3]]  # a flipped view
+    mask = pixel_pair_mask(c1, c2, (4, 5), (3, 3), 0.7)
+    pairs = PixelPairs(c1, c2, (4, 5), (3, 3), 0.7)
+    assert pairs.shape == (3, 20, 9)
+    assert torch.equal(pairs.rows(), mask)
+    assert torch.equal(pairs.rows(slice(7, 13)), mask[:, 7:13])
+    assert torch.equal(pairs.transposed().rows(), mask.transpose(1, 2))
+    assert torch.equal(pairs.count(max_elements), mask.sum(dim=(1, 2)).float())
+    assert mask.any() and not mask.all()

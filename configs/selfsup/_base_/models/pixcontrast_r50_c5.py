@@ -5,5 +5,9 @@
 _base_ = 'pixpro_r50_c5.py'
 
 model = dict(
-    head=dict(loss=dict(_delete_=True, type='PixContrastLoss', skip_empty=True)),
+    head=dict(
+        loss=dict(
+            _delete_=True, type='PixContrastLoss', skip_empty=True, loss_weight=1.0
+        )
+    ),
 )

@@ -1,0 +1,3 @@
+from .data_preprocessor import PixProDataPreprocessor
+
+__all__ = ['PixProDataPreprocessor']
