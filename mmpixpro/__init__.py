@@ -1,12 +1,21 @@
 """mmpixpro: PixPro pixel-level self-supervised pre-training for OpenMMLab 2.x."""
 
+import torch
+from torch.torch_version import TorchVersion
+
 from .packaging import register_config_package
-from .utils.checkpoint import allow_checkpoint_types
 from .version import __version__, version_info
 
-# Checkpoints written by mmengine / this project load with
-# ``torch.load(weights_only=True)`` once mmpixpro is imported.
-allow_checkpoint_types()
+# Checkpoints are read with weights_only=True and, for older files, a few
+# types allowed for one read (torch.serialization.add_safe_globals, 2.4+).
+TORCH_FLOOR = '2.4'
+if TorchVersion(torch.__version__) < TORCH_FLOOR:
+    raise ImportError(
+        f'mmpixpro needs torch >= {TORCH_FLOOR} (to read checkpoints as data, '
+        f'with weights_only=True); this is torch {torch.__version__}: install '
+        'a newer torch'
+    )
+
 # ``_base_ = 'mmpixpro::selfsup/<config>.py'`` resolves once mmpixpro is
 # imported, from any folder and for editable installs too.
 register_config_package()

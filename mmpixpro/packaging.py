@@ -155,9 +155,7 @@ def link_editable_install(log: Callable[[str], None] = print) -> Optional[str]:
     if osp.islink(link):
         os.unlink(link)  # a link to a source folder that moved
     os.symlink(target, link, target_is_directory=True)
-    record = next(
-        (f for f in dist.files or () if f.name == 'RECORD'), None
-    )
+    record = next((f for f in dist.files or () if f.name == 'RECORD'), None)
     if record is not None:
         path = str(dist.locate_file(record))
         with open(path, encoding='utf-8') as f:
@@ -167,4 +165,3 @@ def link_editable_install(log: Callable[[str], None] = print) -> Optional[str]:
                 f.write(f'{PACKAGE},,\n')
     log(f'{link} -> {target}: mim and mmengine find {PACKAGE}/.mim there')
     return link
-

@@ -49,6 +49,28 @@ def test_runtime_ranges_admit_the_make_pins():
     assert checked >= 7  # mmcv, mmengine (twice), mmdet, mmpretrain, mmseg, decoders
 
 
+def test_torch_floor_is_required_and_checked_at_import():
+    """The first torch with ``add_safe_globals`` (2.4), in the requirements
+    and checked by ``import mmpixpro`` with one line."""
+    (torch_req,) = [r for r in requirements('runtime.txt') if r.name == 'torch']
+    assert torch_req.specifier.contains('2.4.0')
+    assert not torch_req.specifier.contains('2.3.1')
+    script = (
+        'import torch\n'
+        'from torch.torch_version import TorchVersion\n'
+        "torch.__version__ = TorchVersion('2.3.1')  # what an older torch says\n"
+        'import mmpixpro\n'
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        'ImportError: mmpixpro needs torch >= 2.4 (to read checkpoints as data, '
+        'with weights_only=True); this is torch 2.3.1: install a newer torch'
+    )
+
+
 def model_index() -> dict:
     """Every model of model-index.yml, by config path; checks each metafile."""
     index = yaml.safe_load(open(osp.join(REPO, 'model-index.yml')))

@@ -19,6 +19,7 @@ import argparse
 from mmengine.config import Config
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import mmpixpro.engine.safe_checkpoint_loading  # noqa: F401 (mmengine reads checkpoints with ours)
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.utils import register_all_modules
 from mmpixpro.utils.cli import run_tool

@@ -125,7 +125,7 @@ def measure_head_modes(device, tmp_dir, batch=16, side=56, repeats=0):
         result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
         if result.returncode != 0:
             raise RuntimeError(result.stderr[-2000:])
-        found[mode] = torch.load(out_file)
+        found[mode] = torch.load(out_file, weights_only=True)
     numbers = ('loss', 'g1', 'g2')
     diff = max(
         (found['dense'][k] - found['chunked'][k]).abs().max().item() for k in numbers

@@ -25,7 +25,9 @@ def init_model(
     Args:
         config: A pre-training config: a path, ``mmpixpro::<path>`` or a
             config name.
-        checkpoint: Path of a checkpoint of that config; None keeps the random
+        checkpoint: Path (or URL) of a checkpoint of that config, read as
+            data (``weights_only=True``, its tensor digest checked; the
+            config text it carries is never parsed); None keeps the random
             initialisation.
         levels: The levels the model selects (its ``out_levels``, checked by
             the model), each once in the given order; None: the config's.
@@ -41,10 +43,11 @@ def init_model(
         ValueError: A level the model does not output; a checkpoint that does
             not fit the config.
     """
+    from mmpixpro.engine.checkpoint_download import is_remote
     from mmpixpro.utils.config_resolver import resolve_config
 
     config = resolve_config(config)
-    if checkpoint is not None and not osp.isfile(checkpoint):
+    if checkpoint is not None and not (is_remote(checkpoint) or osp.isfile(checkpoint)):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
     from mmengine.config import Config
     from mmengine.logging import MMLogger
@@ -93,7 +96,8 @@ def load_dense_weights(model: nn.Module, checkpoint: str) -> int:
 
     Args:
         model: A model built from the checkpoint's config.
-        checkpoint: Path of an mmengine checkpoint (or a flat state dict).
+        checkpoint: Path or URL of an mmengine checkpoint (or a flat state
+            dict), read by mmpixpro's reader.
 
     Returns:
         The number of tensors loaded.

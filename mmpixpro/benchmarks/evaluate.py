@@ -5,31 +5,31 @@ The checkpoint is one written by fine-tuning the same config (the whole
 detector / segmentor / classifier). It is loaded strictly: a pre-training
 checkpoint (in any layout of :mod:`.layouts`, named) or one of another
 model stops the run, naming the tensors that do not fit, instead of
-evaluating a half-initialised model. Loading stays ``weights_only=True``: a
-file carrying pickled code is refused.
+evaluating a half-initialised model. It is read as data
+(:func:`.transfer.read_checkpoint`: ``weights_only=True``, a URL downloaded
+first, the tensor digest checked): a file carrying pickled code is refused
+with one line.
 """
 
 import json
 import os.path as osp
+import re
 from typing import Optional
 
 import torch
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
+from mmengine.runner import Runner, load_state_dict
 
+from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.utils.atomic_file import atomic_open, check_output
-from mmpixpro.utils.checkpoint import (
-    load_error_reason,
-    load_mapped,
-    state_dict_mismatches,
-)
+from mmpixpro.utils.checkpoint import state_dict_mismatches
 from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.config_resolver import resolve_config
 from mmpixpro.utils.data_roots import check_data_roots
 
-from .transfer import find_hook_cfg, pretraining_error, read_checkpoint
+from .transfer import find_hook_cfg, model_state, pretraining_error, read_checkpoint
 
 
 def build_test_config(
@@ -48,7 +48,7 @@ def build_test_config(
             config name) or no checkpoint.
     """
     config = resolve_config(config)
-    if not osp.isfile(checkpoint):
+    if not is_remote(checkpoint) and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
     cfg = Config.fromfile(config)
     if cfg_options is not None:
@@ -102,32 +102,31 @@ def evaluate_checkpoint(
         check_output(out, [config, checkpoint], overwrite=True)
     hook = find_hook_cfg(Config.fromfile(config)) if osp.isfile(config) else None
     cfg = build_test_config(config, checkpoint, work_dir, cfg_options, launcher)
-    import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
-
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    loaded = read_checkpoint(checkpoint)
     if hook is not None:  # a benchmark config: is it a model of it?
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         error = pretraining_error(
             checkpoint,
-            read_checkpoint(checkpoint),
+            loaded,
             model.state_dict(),
             hook.get('rules', [dict(model='backbone.')]),
             hook.get('fresh', ()),
         )
         if error is not None:
             raise error
+    state = model_state(loaded)
     # strict: every tensor of the model must come from the checkpoint
     try:
-        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+        if state is None:
+            raise ValueError('it holds no state dict of tensors')
+        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        load_state_dict(model, state, strict=True)
     except Exception as e:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        try:
-            reason = state_dict_mismatches(model, load_mapped(checkpoint))
-        except Exception:
-            reason = ''
+        reason = state_dict_mismatches(model, state) if state is not None else ''
         raise ValueError(
             f'{checkpoint!r} is not a fine-tuned model of {osp.basename(config)}: '
-            f'{reason or load_error_reason(e)}'
+            f'{reason or str(e).strip().splitlines()[0]}'
         ) from e
     metrics = runner.test()
     if out and is_main_process():

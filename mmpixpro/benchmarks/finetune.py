@@ -4,6 +4,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.utils.config_resolver import resolve_config
 
 from .backbone_depth import depth_mismatch
@@ -31,7 +32,7 @@ def finetune_config(config: str, checkpoint: str) -> Config:
     if hook is None:
         raise KeyError(f'{config} has no PretrainedTransferHook in custom_hooks')
     load_pretrained(checkpoint)
-    hook.checkpoint = osp.abspath(checkpoint)
+    hook.checkpoint = checkpoint if is_remote(checkpoint) else osp.abspath(checkpoint)
     return cfg
 
 

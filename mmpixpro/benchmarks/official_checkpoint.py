@@ -35,8 +35,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from mmpixpro.engine.checkpoint_reader import read_checkpoint
 from mmpixpro.utils.atomic_file import atomic_open, check_output, output_folder
-from mmpixpro.utils.checkpoint import load_error_reason
+from mmpixpro.utils.checkpoint import CheckpointError
+from mmpixpro.utils.checkpoint_digest import add_digest
 
 from .backbone_export import torchvision_arch, tracked
 
@@ -244,20 +246,18 @@ def convert_state_dict(
 def load_official_checkpoint(path: str) -> Tuple[dict, dict]:
     """``(model state dict, meta)`` of a release checkpoint.
 
-    Loaded with ``weights_only=True`` and exactly one extra type allowed,
-    ``argparse.Namespace`` (the saved options): tensors, numbers, strings
-    and containers load, anything else (pickled code) is refused. ``meta``
-    holds the epoch and the saved options (plain values only).
+    Read by mmpixpro's reader (``weights_only=True``) with one extra type
+    allowed, ``argparse.Namespace`` (the saved options): tensors, numbers,
+    strings, containers (and numpy arrays) load, anything else (pickled
+    code) is refused. ``meta`` holds the epoch and the saved options (plain
+    values only).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path!r} not found')
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # a pickled payload, or not a torch file
-        raise OfficialCheckpointError(
-            f'cannot load {path!r}: {load_error_reason(e)}'
-        ) from e
+        ckpt = read_checkpoint(path, allow=[argparse.Namespace])
+    except CheckpointError as e:  # a pickled payload, or not a torch file
+        raise OfficialCheckpointError(f'cannot load {path!r}: {e.reason}') from None
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get('model'), dict):
         raise OfficialCheckpointError(
             f"{path!r} has no 'model' state dict: not a checkpoint of the PixPro "
@@ -288,6 +288,8 @@ def import_official_checkpoint(
     """Convert the release checkpoint ``src`` and write ``{'meta',
     'state_dict'}`` in our names to ``dst``.
 
+    ``meta`` carries the SHA-256 digest of the tensors
+    (``meta['tensor_sha256']``), checked whenever mmpixpro reads it.
     ``dst`` is never ``src`` and replaces an existing file only with
     ``overwrite`` (both checked before the work); its folder is created
     first (and removed again if the conversion fails); it is written to a
@@ -306,8 +308,10 @@ def import_official_checkpoint(
         say(f'converting {len(model)} tensors')
         state = convert_state_dict(model, repr(src), progress=log is not None)
         say(f'writing {dst}')
+        checkpoint = {'meta': meta, 'state_dict': state}
+        add_digest(checkpoint)
         with atomic_open(dst, 'wb', overwrite=overwrite) as f:
-            torch.save({'meta': meta, 'state_dict': state}, f)
+            torch.save(checkpoint, f)
     groups = Counter(
         '.'.join(k.split('.')[:3]) if k.startswith('target_net') else k.split('.')[0]
         for k in state

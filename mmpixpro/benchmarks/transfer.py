@@ -20,7 +20,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import torch
 from torch import nn
 
-from mmpixpro.utils.checkpoint import load_error_reason, load_mapped
+from mmpixpro.engine import checkpoint_reader
+from mmpixpro.engine.checkpoint_download import fetch, is_remote
+from mmpixpro.utils.checkpoint import CheckpointError, load_error_reason
 from mmpixpro.utils.numpy_pickle import TORCH_LEGACY_MAGIC, load_numpy_pickle
 
 
@@ -29,36 +31,41 @@ class TransferError(RuntimeError):
 
 
 def read_checkpoint(path: str) -> object:
-    """What a checkpoint file holds, read as data.
+    """What a checkpoint holds, read as data: a file, a URL or an mmengine
+    ``scheme://`` name (downloaded into the cache first).
 
-    A PyTorch file is loaded with ``weights_only=True`` (and
-    ``argparse.Namespace``, the options that the PixPro, SoCo and SlotCon
-    releases save beside the weights); one in torch's zip format is
-    memory-mapped, so that reading its names (which checkpoint is it?) does
-    not read its tensors. A plain pickle (detectron2's ``.pkl``) is read by
+    A PyTorch file is read by mmpixpro's reader
+    (:func:`~mmpixpro.engine.checkpoint_reader.read_checkpoint`:
+    ``weights_only=True``, the tensor digest checked) with
+    ``argparse.Namespace`` allowed (the options that the PixPro, SoCo and
+    SlotCon releases save beside the weights); one in torch's zip format is
+    memory-mapped, so that its tensors are not copied. A plain pickle
+    (detectron2's ``.pkl``) is read by
     :func:`~mmpixpro.utils.numpy_pickle.load_numpy_pickle`: numpy arrays and
     plain containers only.
 
     Raises:
         FileNotFoundError: No such file.
-        TransferError: The file cannot be read, or names code (refused
-            without running it).
+        TransferError: The file cannot be read, names code (refused without
+            running it) or does not match its digest: one line.
     """
-    if not osp.isfile(path):
+    if not is_remote(path) and not osp.isfile(path):
         raise FileNotFoundError(f'pre-trained checkpoint {path!r} not found')
-    import mmpixpro  # noqa: F401  (allows the types of Runner checkpoints)
-
     try:
-        with open(path, 'rb') as f:
+        local, _ = fetch(path)
+        with open(local, 'rb') as f:
             if f.read(4) != b'PK\x03\x04':  # not torch's zip format
                 f.seek(0)
                 first = load_numpy_pickle(f)
                 if not (isinstance(first, int) and first == TORCH_LEGACY_MAGIC):
                     return first  # a plain pickle
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return load_mapped(path)
-    except Exception as e:  # corrupt file, or a pickled payload
-        raise TransferError(f'cannot load {path!r}: {load_error_reason(e)}') from e
+        return checkpoint_reader.read_checkpoint(
+            path, mmap=True, allow=[argparse.Namespace]
+        )
+    except CheckpointError as e:
+        raise TransferError(f'cannot load {path!r}: {e.reason}') from None
+    except Exception as e:  # not a pickle, or a plain pickle naming code
+        raise TransferError(f'cannot load {path!r}: {load_error_reason(e)}') from None
 
 
 def model_state(ckpt: object) -> Optional[Dict[str, torch.Tensor]]:

@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 
+from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
@@ -77,6 +78,11 @@ class PretrainedTransferHook(Hook):
       config that sets one): cleared, so that ``init_weights`` does not load
       it non-strictly first.
 
+    Each of them may be a file, a URL or an mmengine ``scheme://`` name:
+    every one is read by mmpixpro's reader (``weights_only=True``, URLs
+    downloaded first, the tensor digest checked), and one that does not
+    read stops the run with one line naming it.
+
     Runs before the first iteration (after ``init_weights`` and
     ``load_from``), is skipped when the run resumes, logs a report of which
     tensors came from the checkpoint and which start fresh, per module, and
@@ -121,9 +127,9 @@ class PretrainedTransferHook(Hook):
         training = isinstance(runner._train_loop, BaseLoop)  # not test() / val()
         load_from = runner._load_from
         if load_from is not None and not osp.isfile(load_from):
-            if '://' not in load_from:
+            if not is_remote(load_from):
                 raise FileNotFoundError(f'load_from {load_from!r} not found')
-            return  # a URL: mmengine's to read (and this hook's error, if any)
+        # a file, a URL or a scheme://: read as data (a URL downloaded first)
         ckpt = read_checkpoint(load_from) if load_from is not None else None
         own = model_state(ckpt)
         if own is not None and holds_fresh_tensors(

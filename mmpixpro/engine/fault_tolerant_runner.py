@@ -8,18 +8,15 @@ from typing import Callable, Optional
 from mmengine.dist import all_gather_object, broadcast_object_list, master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmpixpro.registry import RUNNERS
-from mmpixpro.utils.checkpoint import (
-    drop_code_fields,
-    load_error_reason,
-    state_dict_mismatches,
-)
+from mmpixpro.utils.checkpoint import drop_code_fields, state_dict_mismatches
 from mmpixpro.utils.decoding_breadcrumb import breadcrumbs
 from mmpixpro.utils.no_follow import remove_if_planted
 
 from .atomic_backend import AtomicLocalBackend
+from .checkpoint_reader import read_checkpoint
 from .decoder_crash import decoder_crash_error, worker_crash
 from .hooks.unreadable_image_hook import UnreadableImageHook
 from .refused_start import refusal_before, remember_refusal
@@ -81,9 +78,11 @@ class FaultTolerantRunner(Runner):
       plain ``open`` right after :meth:`save_checkpoint`, is never written
       through a link: a link planted at its name is removed first, with a
       warning (mmengine itself is not patched).
-    - A checkpoint is data: ``meta['config']``, which mmengine's ``resume``
-      would execute as Python, is dropped with a warning; a file that does
-      not load is one line naming it and why.
+    - A checkpoint is data: it is read by mmpixpro's reader
+      (``weights_only=True``, also for URLs; its tensor digest checked);
+      ``meta['config']``, which mmengine's ``resume`` would execute as
+      Python, is dropped with a warning; a file that does not load is one
+      line naming it and why.
     - ``load_from`` must fit the model (same tensor names and shapes) unless
       the config sets ``load_from_strict = False``: a checkpoint of another
       architecture stops the run listing what does not fit.
@@ -262,14 +261,13 @@ class FaultTolerantRunner(Runner):
         strict: bool = False,
         revise_keys: list = [(r'^module.', '')],  # noqa: B006 - mmengine's default
     ):
-        """mmengine's ``load_checkpoint`` with a one-line error for a file
-        that does not load, ``meta['config']`` dropped before ``resume`` could
-        execute it, and ``load_from`` checked against the model (see the
-        class docstring)."""
-        try:
-            checkpoint = _load_checkpoint(filename, map_location=map_location)
-        except Exception as e:  # noqa: BLE001 - one line naming the file
-            raise RuntimeError(f'cannot load {filename}: {load_error_reason(e)}') from e
+        """mmengine's ``load_checkpoint`` through mmpixpro's reader
+        (:func:`~.checkpoint_reader.read_checkpoint`: ``weights_only=True``,
+        URLs downloaded first, the digest checked, a one-line error for a
+        file that does not load), ``meta['config']`` dropped before
+        ``resume`` could execute it, and ``load_from`` checked against the
+        model (see the class docstring)."""
+        checkpoint = read_checkpoint(filename, map_location=map_location)
         for key in drop_code_fields(checkpoint):
             self.logger.warning(
                 f"{filename}: meta['{key}'] ignored: a checkpoint is data, and "

@@ -12,9 +12,12 @@ by their epoch / iteration, highest first. ``last_checkpoint`` is read
 without following a link at its name, and a file it names outside the work
 dir (``../other_run/epoch_9.pth``, also through a link) is ignored with a
 warning: only this work dir's checkpoints are candidates. A candidate is
-checked without reading its tensors (the file is memory-mapped), so choosing
-costs little however many and however large the candidates are; the chosen
-file is then read once, by the Runner.
+read as the Runner reads it (mmpixpro's reader, ``weights_only=True``), its
+tensors memory-mapped, not copied, and checked against the SHA-256 digest it
+was written with (``meta['tensor_sha256']``): a file with bytes changed
+inside its tensor data is damaged too. Candidates are tried newest first
+until one passes, so choosing reads about one checkpoint, whatever the
+number of files; the chosen file is then read by the Runner.
 """
 
 import errno
@@ -25,8 +28,10 @@ import shutil
 from typing import Callable, List, Optional
 
 from mmpixpro.utils.atomic_file import format_bytes, is_temp_file
-from mmpixpro.utils.checkpoint import load_error_reason, load_mapped
+from mmpixpro.utils.checkpoint import CheckpointError
 from mmpixpro.utils.no_follow import LinkRefusedError, read_no_follow
+
+from .checkpoint_reader import read_checkpoint
 
 CHECKPOINT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
 LAST_CHECKPOINT = 'last_checkpoint'
@@ -101,18 +106,19 @@ def checkpoint_candidates(
 def checkpoint_problem(path: str) -> Optional[str]:
     """Why ``path`` cannot be resumed from, or ``None`` if it can.
 
-    The file must load the way the Runner loads it (``weights_only=True``)
-    and be a Runner's training checkpoint: ``state_dict`` and a ``meta``
-    with the ``epoch`` and ``iter`` to continue from.
+    The file must load the way the Runner loads it (``weights_only=True``,
+    its tensors matching their digest when it has one) and be a Runner's
+    training checkpoint: ``state_dict`` and a ``meta`` with the ``epoch``
+    and ``iter`` to continue from.
     """
     if not osp.isfile(path):
         return 'no such file'
     if osp.getsize(path) == 0:
         return 'empty (0 bytes)'
     try:
-        ckpt = load_mapped(path)
-    except Exception as e:  # noqa: BLE001 - any load failure disqualifies it
-        return f'does not load ({type(e).__name__}: {load_error_reason(e)})'
+        ckpt = read_checkpoint(path, mmap=True)
+    except CheckpointError as e:
+        return f'does not load ({e.kind}: {e.reason})'
     if not isinstance(ckpt, dict) or not {'meta', 'state_dict'} <= set(ckpt):
         return 'not a training checkpoint (no meta / state_dict)'
     meta = ckpt['meta']

@@ -1,67 +1,25 @@
-"""Checkpoints that load with ``torch.load(weights_only=True)``.
+"""Reading checkpoints as data: one-line errors, and what of a loaded
+checkpoint mmengine would run or our model would not fit.
 
-Since torch 2.6 ``torch.load`` refuses to unpickle anything but tensors and
-a few builtin containers, and mmengine 0.10.7 calls it without
-``weights_only``. A Runner checkpoint also holds the MessageHub's
-``HistoryBuffer`` objects and numpy arrays / scalars. Rather than turning
-``weights_only`` off (which lets any checkpoint run code when loaded), the
-few extra types that mmengine and this project write are allowed explicitly;
-everything else is still refused by torch.
-
-``HistoryBuffer.__getstate__`` of mmengine 0.10.7 also pickles its class-level
-statistics functions, which need ``getattr`` to unpickle; allowing
-``getattr`` would widen what a checkpoint can do, so the buffers are written
-without them instead (``__setstate__`` restores them from the class).
+The reader itself (local files, URLs, ``weights_only=True``, the digest) is
+:func:`mmpixpro.engine.checkpoint_reader.read_checkpoint`.
 """
 
 import re
 from typing import List
 
-import numpy as np
-import torch
 
+class CheckpointError(RuntimeError):
+    """A checkpoint that is not read, in one line: ``cannot load SOURCE:
+    REASON``. ``kind`` names what went wrong (the error torch raised, or
+    ``'digest mismatch'``) for messages that list several files."""
 
-def checkpoint_safe_types() -> List[object]:
-    """The non-tensor types an mmengine / mmpixpro checkpoint contains."""
-    from mmengine.logging.history_buffer import HistoryBuffer
+    def __init__(self, source: str, reason: str, kind: str = 'CheckpointError'):
+        self.source, self.reason, self.kind = source, reason, kind
+        super().__init__(f'cannot load {source}: {reason}')
 
-    types: List[object] = [HistoryBuffer, np.ndarray, np.dtype]
-    # numpy arrays and scalars pickle through these reconstructors; their
-    # module moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
-    try:
-        from numpy._core.multiarray import _reconstruct, scalar
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct, scalar
-    types += [_reconstruct, scalar]
-    # numpy >= 1.25 pickles each dtype through its own class.
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        types += [
-            getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')
-        ]
-    return types
-
-
-def _history_buffer_state(self) -> dict:
-    """The state of a ``HistoryBuffer`` without its statistics functions."""
-    state = dict(self.__dict__)
-    state.pop('statistics_methods', None)
-    return state
-
-
-def allow_checkpoint_types() -> None:
-    """Make Runner checkpoints loadable under ``weights_only=True``.
-
-    Allows :func:`checkpoint_safe_types` and writes ``HistoryBuffer``
-    without functions. Idempotent; the allow-list is skipped on torch
-    versions without ``add_safe_globals``.
-    """
-    from mmengine.logging.history_buffer import HistoryBuffer
-
-    HistoryBuffer.__getstate__ = _history_buffer_state
-    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
-    if add_safe_globals is not None:
-        add_safe_globals(checkpoint_safe_types())
+    def __reduce__(self):
+        return type(self), (self.source, self.reason, self.kind)
 
 
 # Parts of a checkpoint that mmengine would parse as Python source (and so
@@ -70,20 +28,13 @@ def allow_checkpoint_types() -> None:
 CODE_FIELDS = ('config',)
 
 
-def load_mapped(path: str) -> object:
-    """``torch.load(path, weights_only=True)`` on the CPU with the tensors of
-    a file in torch's zip format memory-mapped, not read: the names, shapes
-    and ``meta`` cost little however large the file. Files of the legacy
-    format are read whole. Raises what ``torch.load`` raises."""
-    with open(path, 'rb') as f:
-        zipped = f.read(4) == b'PK\x03\x04'
-    return torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
-
-
 def drop_code_fields(checkpoint: object) -> List[str]:
-    """Remove from ``checkpoint['meta']`` what mmengine would execute; returns
-    the removed keys (``meta['config']``: mmengine and mmpixpro write the
-    run's config as ``meta['cfg']``, which nothing executes)."""
+    """Remove from ``checkpoint['meta']`` what mmengine's ``Runner.resume``
+    would execute; returns the removed keys. (mmengine also writes the run's
+    config as Python text, ``meta['cfg']`` and
+    ``message_hub['runtime_info']['cfg']``: mmpixpro never parses it, but
+    other tools do, e.g. mmdet's ``DetInferencer(model=None, weights=...)``:
+    give them checkpoints you trust.)"""
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
     if not isinstance(meta, dict):
         return []
@@ -98,8 +49,8 @@ def load_error_reason(error: BaseException) -> str:
     if blocked:
         return (
             f'it holds {blocked.group(1)}, which is code, not data: refused '
-            'without running it. Checkpoints written by mmengine / mmpixpro '
-            'hold no such thing; do not load a file you do not trust with '
+            'without running it. Checkpoints written by mmpixpro hold no '
+            'such thing; do not load a file you do not trust with '
             'weights_only=False'
         )
     if isinstance(error, EOFError) or 'Ran out of input' in text:

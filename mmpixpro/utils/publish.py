@@ -1,14 +1,16 @@
 """A checkpoint to share: weights and ``meta``, nothing else.
 
 A Runner checkpoint holds, besides the weights, the optimizer and scheduler
-states, the message hub (mmengine's ``HistoryBuffer`` objects, numpy values:
-``torch.load(weights_only=True)`` refuses them unless ``mmpixpro`` is
-imported) and ``meta['cfg']``, the config as text. A published checkpoint,
+states, the message hub (logging state; written as plain data by
+``PlainCheckpointHook``) and ``meta['cfg']``, the config as text. A
+published checkpoint,
 as OpenMMLab's ``publish_model.py`` writes it, keeps ``state_dict`` and
 ``meta`` only; here ``meta`` is also reduced to plain values (numbers, text,
 lists and dicts of them; numpy numbers become Python numbers) without the
 config text and the run's own paths, so that ``torch.load(f,
-weights_only=True)`` reads it with nothing imported, in any project.
+weights_only=True)`` reads it with nothing imported, in any project. It
+carries the SHA-256 digest of its own tensors (``meta['tensor_sha256']``,
+:mod:`.checkpoint_digest`), which mmpixpro's reader checks.
 
 Its name is ``<out>_<YYYYMMDD>-<first 8 hex digits of its SHA-256>.pth``,
 the name OpenMMLab's tool gives, so that a download can be checked against
@@ -25,11 +27,14 @@ import numpy as np
 import torch
 
 from .atomic_file import AtomicFile, output_folder
-from .checkpoint import load_error_reason, load_mapped
+from .checkpoint import load_error_reason
+from .checkpoint_digest import DIGEST_KEY, add_digest
 
 # meta keys not published: the config as text (meta['config'] is what
-# mmengine runs when resuming) and the paths of the run's own files.
-DROPPED_META = ('cfg', 'config', 'hook_msgs')
+# mmengine runs when resuming), the paths of the run's own files, and what
+# describes the whole training checkpoint (the places of its plain data, the
+# digest of all its tensors: the published file gets its own).
+DROPPED_META = ('cfg', 'config', 'hook_msgs', 'plain_data', DIGEST_KEY)
 _DROP = object()
 
 
@@ -78,7 +83,9 @@ def published(checkpoint: object, source: str = 'the checkpoint') -> dict:
         for k, v in (meta if isinstance(meta, dict) else {}).items()
         if k not in DROPPED_META
     }
-    return dict(state_dict=dict(state), meta=plain(meta))
+    result = dict(state_dict=dict(state), meta=plain(meta))
+    add_digest(result)
+    return result
 
 
 def published_name(out: str, sha256: str, date: Optional[datetime.date] = None) -> str:
@@ -100,11 +107,17 @@ def publish_checkpoint(
     src: str,
     out: str,
     log: Optional[Callable[[str], None]] = None,
+    *,
+    read: Callable[[str], object],
 ) -> str:
     """Write the published form of checkpoint ``src``; returns its path,
     ``out`` named as :func:`published_name` says (written to a temporary
     file next to it, hashed, renamed: it appears whole or not at all; a file
     of the same name is the same file and is replaced).
+
+    ``read`` reads ``src`` as data: the callers pass mmpixpro's reader
+    (:func:`mmpixpro.engine.read_checkpoint`: ``weights_only=True``, the
+    tensor digest checked), which this layer does not import.
 
     Raises:
         FileNotFoundError: no ``src``.
@@ -113,9 +126,10 @@ def publish_checkpoint(
     if not osp.isfile(src):
         raise FileNotFoundError(f'checkpoint {src!r} not found')
     try:
-        checkpoint = load_mapped(src)
+        checkpoint = read(src)
     except Exception as e:
-        raise ValueError(f'cannot load {src!r}: {load_error_reason(e)}') from e
+        reason = getattr(e, 'reason', None) or load_error_reason(e)
+        raise ValueError(f'cannot load {src!r}: {reason}') from None
     result = published(checkpoint, repr(src))
     with output_folder(out):
         writer = AtomicFile(out, 'wb', overwrite=True)

@@ -880,7 +880,9 @@ def test_test_tool_refuses_what_is_not_a_finetuned_model(tmp_path, c5_ckpt):
     marker = tmp_path / 'payload-ran'
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': PayloadOnLoad(marker)}, evil)
-    with pytest.raises(TransferError, match=r'holds (builtins|io)\.open, which is'):
+    with pytest.raises(
+        TransferError, match=r'holds (builtins\.|io\.)?open, which is code'
+    ):
         test_tool.main([FCN, str(evil), *work])
     assert not marker.exists()
 

@@ -175,7 +175,8 @@ def test_one_tower_config_is_the_fcos_recipe_with_other_loading_rules():
     one, two = Config.fromfile(FCOS_ONE_TOWER), Config.fromfile(FCOS)
     for key in ('model', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
         assert one[key] == two[key], key
-    (hook,) = one.custom_hooks
+    hook, plain = one.custom_hooks
+    assert plain.type == 'PlainCheckpointHook'
     rules = [
         (r['model'], r['checkpoint'], r.get('required', False)) for r in hook.rules
     ]

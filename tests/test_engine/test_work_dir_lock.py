@@ -32,6 +32,7 @@ from mmpixpro.utils.run_args import merge_run_args
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
+
 class Holder:
     """Another live process holding the lock of ``work_dir`` (forked: it
     starts at once): :meth:`finish` has it check that its lock file is still
@@ -342,8 +343,12 @@ def test_a_busy_work_dir_stops_every_slurm_task(tmp_path):
                    '--launcher', 'slurm']  # fmt: skip
             procs.append(
                 subprocess.Popen(
-                    cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE, text=True,
+                    cmd,
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
                 )  # fmt: skip
             )
         start = time.monotonic()

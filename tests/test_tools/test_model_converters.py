@@ -32,6 +32,7 @@ from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.registry import MODELS
 from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 from mmpixpro.utils.atomic_file import OutputExistsError
+from mmpixpro.utils.checkpoint_digest import tensor_digest
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 MASK_FPN = osp.join(
@@ -187,6 +188,8 @@ def test_release_checkpoint_loads_into_our_model(case, legacy, tmp_path):
             assert torch.equal(state['backbone.' + name[15:]], value)
     assert converted['meta']['epoch'] == 100
     assert converted['meta']['release_options']['lr_decay_epochs'] == [120, 160, 200]
+    # written with the digest of its tensors, which mmpixpro's reader checks
+    assert converted['meta']['tensor_sha256'] == tensor_digest(converted)
 
 
 def test_published_checkpoint_without_training_state(tmp_path):

@@ -17,6 +17,8 @@ import torch
 from conftest import REPO
 from helpers import FCOS, own_train_py, run_cli, toy_benchmark_config
 
+from mmpixpro.utils.checkpoint_digest import tensor_digest
+
 PUBLISH = osp.join(REPO, 'tools', 'model_converters', 'publish_model.py')
 MMDET_TRAIN = own_train_py('mmdet')
 # only torch: the environment of someone who never installed mmpixpro
@@ -61,11 +63,15 @@ def test_weights_and_meta_load_with_nothing_imported(
     assert out['tensors'] == len(source['state_dict'])
     assert 'cfg' not in out['meta'] and 'hook_msgs' not in out['meta']
     assert out['meta']['iter'] == source['meta']['iter']
-    # the original needs mmpixpro's allow-list (HistoryBuffer, numpy)
-    refused = run_cli(
-        [sys.executable, '-c', code, demo_checkpoint], tmp_path, ok=False, env=BARE_ENV
+    # its own digest, not the training checkpoint's (nor the places of that
+    # one's plain data); the training checkpoint is plain data too
+    assert 'plain_data' not in out['meta']
+    assert out['meta']['tensor_sha256'] != source['meta']['tensor_sha256']
+    assert out['meta']['tensor_sha256'] == tensor_digest(torch.load(published))
+    original = run_cli(
+        [sys.executable, '-c', code, demo_checkpoint], tmp_path, env=BARE_ENV
     )
-    assert refused.returncode != 0 and 'Weights only load failed' in refused.stderr
+    assert json.loads(original.stdout)['imported'] == []
     weights = torch.load(published, weights_only=True)['state_dict']
     assert all(torch.equal(weights[k], v) for k, v in source['state_dict'].items())
 

@@ -13,6 +13,7 @@ import os
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 
+import mmpixpro.engine.safe_checkpoint_loading  # noqa: F401 (mmengine reads checkpoints with ours)
 from mmpixpro.benchmarks.evaluate import evaluate_checkpoint
 from mmpixpro.utils.cli import add_debug_arg, run_tool
 

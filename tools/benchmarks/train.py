@@ -25,6 +25,7 @@ import argparse
 
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import mmpixpro.engine.safe_checkpoint_loading  # noqa: F401 (mmengine reads checkpoints with ours)
 from mmpixpro.benchmarks.finetune import check_backbone_depth, finetune_config
 from mmpixpro.benchmarks.smoke import add_smoke_arg, smoke_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner

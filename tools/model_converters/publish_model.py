@@ -9,12 +9,15 @@ plain values, so that ``torch.load(OUT, weights_only=True)`` reads it in any
 project without importing mmpixpro (mmdet's / mmseg's ``load_from`` and
 ``init_cfg=dict(type='Pretrained', ...)`` included), and the transfer hook
 of the benchmark configs takes it as a pre-training checkpoint
-(mmpixpro.utils.publish). Pre-training publishes its last checkpoint itself
-with ``--cfg-options default_hooks.publish.enable=True``.
+(mmpixpro.utils.publish). IN is read by mmpixpro's reader
+(weights_only=True, its tensor digest checked); OUT carries the digest of
+its own tensors. Pre-training publishes its last checkpoint itself with
+``--cfg-options default_hooks.publish.enable=True``.
 """
 
 import argparse
 
+from mmpixpro.engine import read_checkpoint
 from mmpixpro.utils.cli import add_debug_arg, run_tool
 from mmpixpro.utils.publish import publish_checkpoint
 
@@ -28,7 +31,9 @@ def main(argv=None) -> str:
         'out_file', help='output name; the date and SHA-256 prefix are added'
     )
     args = add_debug_arg(parser).parse_args(argv)
-    return publish_checkpoint(args.in_file, args.out_file, log=print)
+    return publish_checkpoint(
+        args.in_file, args.out_file, log=print, read=read_checkpoint
+    )
 
 
 if __name__ == '__main__':

@@ -5,7 +5,16 @@
 # hook that loads the checkpoint given to tools/benchmarks/train.py, or as
 # `--cfg-options load_from=PIXPRO.pth` to mmdet's / mmseg's / mmpretrain's
 # own train.py (`mim train`), which find the hook through custom_imports.
-custom_imports = dict(imports=['mmpixpro.benchmarks'], allow_failed_imports=False)
+# mmpixpro.engine.safe_checkpoint_loading: mmengine reads every checkpoint
+# (load_from, init_cfg, --resume, also of their train.py) with mmpixpro's
+# reader: weights_only=True, URLs downloaded first, the tensor digest checked.
+custom_imports = dict(
+    imports=['mmpixpro.benchmarks', 'mmpixpro.engine.safe_checkpoint_loading'],
+    allow_failed_imports=False,
+)
+# Checkpoints written as plain data with a digest of their tensors (they load
+# with torch.load(weights_only=True) anywhere); last in every custom_hooks.
+plain_checkpoint_hook = dict(type='PlainCheckpointHook')
 
 pixpro_mean = [123.675, 116.28, 103.53]
 pixpro_std = [58.395, 57.12, 57.375]

@@ -17,4 +17,7 @@ model = dict(
     backbone=dict(frozen_stages=4, norm_eval=True, init_cfg=None),
 )
 
-custom_hooks = [dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}])]
+custom_hooks = [
+    dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
+    {{_base_.plain_checkpoint_hook}},
+]

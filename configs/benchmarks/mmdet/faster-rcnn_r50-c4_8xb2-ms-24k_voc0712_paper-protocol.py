@@ -19,7 +19,12 @@ _base_ = [
 ]
 # mmpixpro.datasets: VOCDatasetWithDifficult (training; in mmdet's registry).
 custom_imports = dict(
-    imports=['mmpixpro.benchmarks', 'mmpixpro.datasets'], allow_failed_imports=False
+    imports=[
+        'mmpixpro.benchmarks',
+        'mmpixpro.datasets',
+        'mmpixpro.engine.safe_checkpoint_loading',
+    ],
+    allow_failed_imports=False,
 )
 
 model = dict(
@@ -120,4 +125,5 @@ custom_hooks = [
     dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
     {{_base_.d2_protocol_batch}},
+    {{_base_.plain_checkpoint_hook}},
 ]

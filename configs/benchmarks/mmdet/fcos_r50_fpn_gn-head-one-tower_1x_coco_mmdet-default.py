@@ -28,5 +28,6 @@ custom_hooks = [
             ),
         ],
         fresh=[r'^bbox_head\.(cls|reg)_convs\.3\.'],
-    )
+    ),
+    {{_base_.plain_checkpoint_hook}},
 ]

@@ -32,5 +32,6 @@ custom_hooks = [
             r'^bbox_head\.(cls|reg)_convs\.3\.',
             r'^bbox_head\.(conv_cls|conv_reg|conv_centerness|scales)\.',
         ],
-    )
+    ),
+    {{_base_.plain_checkpoint_hook}},
 ]

@@ -44,4 +44,5 @@ custom_hooks = [
     dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
     {{_base_.d2_protocol_batch}},
+    {{_base_.plain_checkpoint_hook}},
 ]

@@ -58,4 +58,5 @@ custom_hooks = [
     ),
     {{_base_.d2_precise_bn}},
     {{_base_.d2_protocol_batch}},
+    {{_base_.plain_checkpoint_hook}},
 ]

@@ -40,4 +40,7 @@ model = dict(
     auxiliary_head=None,
 )
 
-custom_hooks = [dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}])]
+custom_hooks = [
+    dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
+    {{_base_.plain_checkpoint_hook}},
+]

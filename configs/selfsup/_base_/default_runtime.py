@@ -1,5 +1,11 @@
 # Runtime shared by every pre-training config.
 default_scope = 'mmpixpro'
+# mmengine reads every checkpoint (load_from, a Pretrained init_cfg, --resume)
+# with mmpixpro's reader: weights_only=True, URLs downloaded first, the tensor
+# digest checked, one-line refusals (importing mmpixpro alone changes nothing).
+custom_imports = dict(
+    imports=['mmpixpro.engine.safe_checkpoint_loading'], allow_failed_imports=False
+)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
@@ -33,6 +39,9 @@ default_hooks = dict(
     # torch.load(weights_only=True) anywhere) when training ends:
     # --cfg-options default_hooks.publish.enable=True.
     publish=dict(type='PublishCheckpointHook', enable=False),
+    # Checkpoints as plain data with a digest of their tensors: they load with
+    # torch.load(weights_only=True) anywhere, and a damaged one is named.
+    plain_checkpoint=dict(type='PlainCheckpointHook'),
 )
 
 env_cfg = dict(

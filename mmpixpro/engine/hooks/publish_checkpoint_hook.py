@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 from mmpixpro.registry import HOOKS
 from mmpixpro.utils.publish import publish_checkpoint
 
+from ..checkpoint_reader import read_checkpoint
 from ..resume_checkpoint import last_checkpoint_target
 
 
@@ -56,4 +57,6 @@ class PublishCheckpointHook(Hook):
             return
         name = self.name or osp.splitext(osp.basename(runner.cfg.filename or ''))[0]
         out = osp.join(self.out_dir or runner.work_dir, (name or 'pixpro') + '.pth')
-        self.published = publish_checkpoint(last, out, log=runner.logger.info)
+        self.published = publish_checkpoint(
+            last, out, log=runner.logger.info, read=read_checkpoint
+        )
