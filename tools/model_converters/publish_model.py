@@ -16,6 +16,7 @@ its own tensors. Pre-training publishes its last checkpoint itself with
 """
 
 import argparse
+from functools import partial
 
 from mmpixpro.engine import read_checkpoint
 from mmpixpro.utils.cli import add_debug_arg, run_tool
@@ -32,7 +33,7 @@ def main(argv=None) -> str:
     )
     args = add_debug_arg(parser).parse_args(argv)
     return publish_checkpoint(
-        args.in_file, args.out_file, log=print, read=read_checkpoint
+        args.in_file, args.out_file, log=print, read=partial(read_checkpoint, mmap=True)
     )
 
 

@@ -1,6 +1,7 @@
 """Publish the last checkpoint of a run when training ends."""
 
 import os.path as osp
+from functools import partial
 from typing import Optional
 
 from mmengine.dist import is_main_process
@@ -58,5 +59,5 @@ class PublishCheckpointHook(Hook):
         name = self.name or osp.splitext(osp.basename(runner.cfg.filename or ''))[0]
         out = osp.join(self.out_dir or runner.work_dir, (name or 'pixpro') + '.pth')
         self.published = publish_checkpoint(
-            last, out, log=runner.logger.info, read=read_checkpoint
+            last, out, log=runner.logger.info, read=partial(read_checkpoint, mmap=True)
         )
