@@ -20,18 +20,16 @@ configs' GPU switches are off (activation checkpointing, AMP: the
 """
 
 import os.path as osp
-import pickle
 import statistics
 import tempfile
 
-import torch
 from mmengine.config import Config
 
 from mmpixpro.analysis import pixpro_flops
 from mmpixpro.testing import shrink_config
 
 from .options import REPO
-from .revisions import StepWorker
+from .revisions import StepWorker, config_spec
 
 S = '8xb64-amp-coslr-100e_in1k.py'
 #: name -> pre-training config (configs/selfsup); the first is the baseline.
@@ -59,27 +57,7 @@ def backbone_config(name, device):
     return cfg
 
 
-def model_spec(options, cfg, tmp_dir, index):
-    """A :func:`~.worker.step_worker` spec for ``cfg``'s model."""
-    path = osp.join(tmp_dir, f'backbone-{index}.pkl')
-    with open(path, 'wb') as f:
-        pickle.dump(
-            dict(model=cfg.model.to_dict(), optim_wrapper=cfg.optim_wrapper.to_dict()),
-            f,
-        )
-    return dict(
-        repo=REPO,
-        config=path,
-        batch=options.batch,
-        size=options.size,
-        threads=options.threads or torch.get_num_threads(),
-        device=options.device,
-        amp=options.amp,
-        compile=None,
-    )
-
-
-def model_worker(options, name, tmp_dir, index):
+def model_worker(options, name, tmp_dir):
     """FLOPs and parameters of ``name``'s online pass, and a worker stepping
     its model, warmed up by two steps."""
     cfg = backbone_config(name, options.device)
@@ -90,7 +68,8 @@ def model_worker(options, name, tmp_dir, index):
         params_m=flops.params['online'] / 1e6,
         backbone_params_m=flops.params['backbone'] / 1e6,
     )
-    worker = StepWorker(model_spec(options, cfg, tmp_dir, index), tmp_dir, name)
+    spec = config_spec(options, REPO, cfg, tmp_dir, options.amp)
+    worker = StepWorker(spec, tmp_dir, name)
     entry['peak'] = [r['peak'] for r in (worker.step(), worker.step())]
     return entry, worker
 
@@ -135,11 +114,11 @@ def backbone_rows(options, log):
         ],
     )
     with tempfile.TemporaryDirectory() as tmp:
-        base, base_worker = model_worker(options, BASELINE, tmp, 0)
+        base, base_worker = model_worker(options, BASELINE, tmp)
         base_times, pairs = [], {}
         try:
-            for index, name in enumerate(names, 1):
-                entry, worker = model_worker(options, name, tmp, index)
+            for name in names:
+                entry, worker = model_worker(options, name, tmp)
                 pair = []
                 try:
                     for _ in range(options.steps):

@@ -4,13 +4,13 @@ FPN's after FPN pre-training, loads unconverted; mmdet's train.py fine-tunes
 from load_from; the ImageNet-supervised releases load through the same hook
 as mmdet's own loading would; a wrong pairing stops with one line."""
 
-import importlib
 import json
 import os.path as osp
 
 import pytest
 import torch
 from conftest import PHOTOS, REPO
+from helpers import build_downstream
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
@@ -96,24 +96,13 @@ def small(config, data_root='/data', **kwargs):
     return small_benchmark_config(cfg, data_root, (128, 96), **kwargs)
 
 
-def build(cfg):
-    """The downstream model, built by its own library."""
-    for module in cfg.custom_imports.imports:
-        importlib.import_module(module)
-    scope = cfg.default_scope
-    importlib.import_module(f'{scope}.utils').register_all_modules(False)
-    registry = importlib.import_module(f'{scope}.registry').MODELS
-    with DefaultScope.overwrite_default_scope(scope):
-        return registry.build(cfg.model)
-
-
 @pytest.mark.parametrize('config', sorted(PAIRS), ids=osp.basename)
 def test_the_checkpoint_loads_unconverted(config, checkpoints):
     """Every backbone tensor (and every FPN tensor after FPN pre-training)
     of the model mmdet / mmseg build equals the checkpoint's after loading;
     the report lists every tensor of the model."""
     cfg = small(config)
-    model = build(cfg)
+    model = build_downstream(cfg)
     ckpt = checkpoints[PAIRS[config]]
     hook = find_hook_cfg(cfg)
     report = transfer_weights(model, ckpt, hook.rules, hook.get('fresh', ()))
@@ -167,7 +156,7 @@ def release_checkpoint(kind, cfg, path):
     """A supervised release of ``cfg``'s (small) backbone: the Swin release
     layout or an mmpretrain ConvNeXt classifier."""
     if kind == 'swin':
-        backbone = build(cfg).backbone
+        backbone = build_downstream(cfg).backbone
         torch.save(dict(model=releases.swin_release(backbone)), path)
     else:
         arch = cfg.model.backbone.arch
@@ -186,14 +175,14 @@ def test_a_supervised_release_loads_as_mmdet_loads_it(kind, config, tmp_path):
     tensor; the per-stage output norms the release lacks start fresh."""
     cfg = small(config)
     release = release_checkpoint(kind, cfg, tmp_path / 'release.pth')
-    ours = build(cfg)
+    ours = build_downstream(cfg)
     hook = find_hook_cfg(cfg)
     report = transfer_weights(ours, release, hook.rules, hook.get('fresh', ()))
     theirs_cfg = small(config)
     theirs_cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=release)
     if kind == 'convnext':
         theirs_cfg.model.backbone.init_cfg.prefix = 'backbone.'
-    theirs = build(theirs_cfg)
+    theirs = build_downstream(theirs_cfg)
     theirs.backbone.init_weights()
     loaded = report['modules']['backbone']['loaded']
     fresh = report['modules']['backbone']['fresh']

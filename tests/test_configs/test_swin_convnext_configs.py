@@ -2,11 +2,11 @@
 configs' backbones and FPNs (every tensor name and shape), PixPro's own
 values, MoBY's recipe around them, the GPU switches."""
 
-import importlib
 import os.path as osp
 
 import pytest
 from conftest import REPO
+from helpers import build_downstream
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
@@ -50,14 +50,7 @@ def shapes(module) -> dict:
 
 def downstream(config: str, part: str):
     """``model.<part>`` of a fine-tuning config, built by its own library."""
-    cfg = Config.fromfile(osp.join(BENCH, config))
-    for module in cfg.custom_imports.imports:
-        importlib.import_module(module)
-    scope = cfg.default_scope
-    importlib.import_module(f'{scope}.utils').register_all_modules(False)
-    registry = importlib.import_module(f'{scope}.registry').MODELS
-    with DefaultScope.overwrite_default_scope(scope):
-        return registry.build(cfg.model[part])
+    return build_downstream(Config.fromfile(osp.join(BENCH, config)), part)
 
 
 def ours(cfg: Config, part: str):
