@@ -4,6 +4,7 @@ FPN's after FPN pre-training, loads unconverted; mmdet's train.py fine-tunes
 from load_from; the ImageNet-supervised releases load through the same hook
 as mmdet's own loading would; a wrong pairing stops with one line."""
 
+import importlib
 import json
 import os.path as osp
 
@@ -95,6 +96,43 @@ def small(config, data_root='/data', **kwargs):
     pre-training configs build it)."""
     cfg = Config.fromfile(osp.join(BENCH, config))
     return small_benchmark_config(cfg, data_root, (128, 96), **kwargs)
+
+
+# What a benchmark config adds to or changes in mmdet's / mmseg's own config.
+ADDED = {'custom_imports', 'custom_hooks', 'backbone_rule', 'neck_rule'}
+
+
+def without_scope(node):
+    """``node`` without the ``_scope_`` keys that ``mmdet::`` inheritance
+    writes into every inherited dict."""
+    if isinstance(node, dict):
+        return {k: without_scope(v) for k, v in node.items() if k != '_scope_'}
+    if isinstance(node, (list, tuple)):
+        return type(node)(without_scope(v) for v in node)
+    return node
+
+
+@pytest.mark.parametrize('config', sorted(PAIRS), ids=osp.basename)
+def test_only_the_hook_is_added_and_nothing_downloaded(config):
+    """The merged config is mmdet's / mmseg's own but for the transfer hook
+    (and its import), the backbone's ``init_cfg`` and the unused download
+    URL; no URL is left anywhere."""
+    ours = Config.fromfile(osp.join(BENCH, config))
+    (base,) = [b for b in open(osp.join(BENCH, config)).read().split("'") if '::' in b]
+    package, path = base.split('::')
+    root = osp.dirname(importlib.import_module(package).__file__)
+    theirs = Config.fromfile(osp.join(root, '.mim', 'configs', path)).to_dict()
+    mine = without_scope(ours.to_dict())
+    assert ours.custom_imports.imports[-1] == 'mmpixpro.benchmarks'
+    assert [h['type'] for h in mine['custom_hooks']] == ['PretrainedTransferHook']
+    assert mine['model']['backbone'].pop('init_cfg') is None
+    assert theirs['model']['backbone'].pop('init_cfg')['type'] == 'Pretrained'
+    url = 'pretrained' if 'pretrained' in theirs else 'checkpoint_file'
+    assert '://' in theirs.pop(url) and mine.pop(url) is None
+    for key in ADDED:
+        mine.pop(key, None), theirs.pop(key, None)
+    assert mine == theirs
+    assert '://' not in repr(mine)
 
 
 @pytest.mark.parametrize('config', sorted(PAIRS), ids=osp.basename)

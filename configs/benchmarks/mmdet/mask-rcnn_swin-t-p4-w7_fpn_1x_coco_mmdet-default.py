@@ -12,7 +12,9 @@ _base_ = [
 ]
 
 custom_imports = dict(imports=['mmpixpro.benchmarks'], allow_failed_imports=False)
-model = dict(backbone=dict(init_cfg=None))  # nothing downloaded
+# nothing downloaded: the hook loads load_from (a supervised release too)
+pretrained = None
+model = dict(backbone=dict(init_cfg=None))
 custom_hooks = [
     dict(
         type='PretrainedTransferHook',

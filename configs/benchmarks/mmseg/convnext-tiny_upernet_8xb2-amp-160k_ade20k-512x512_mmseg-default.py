@@ -13,5 +13,7 @@ _base_ = [
 custom_imports = dict(
     imports=['mmpretrain.models', 'mmpixpro.benchmarks'], allow_failed_imports=False
 )
-model = dict(backbone=dict(init_cfg=None))  # nothing downloaded
+# nothing downloaded: the hook loads load_from (a supervised release too)
+checkpoint_file = None
+model = dict(backbone=dict(init_cfg=None))
 custom_hooks = [dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}])]
