@@ -7,14 +7,16 @@ from mmengine.hooks import Hook
 
 from mmpixpro.registry import HOOKS
 
-#: Tells these seeds from the dataloader workers' (mmpixpro.datasets.worker_seed).
-STREAM = 1
+#: In the place of the worker id of the dataloader workers' seeds
+#: (``(seed, epoch, rank, worker)``, mmpixpro.datasets.worker_seed): a worker
+#: id no dataloader has, so that no worker draws an iteration's stream.
+STREAM = (1 << 32) - 1
 
 
 def iter_seed(seed: int, iteration: int, rank: int) -> int:
     """A 64-bit seed for one iteration of one rank: numpy's hash of
-    ``(seed, STREAM, iteration, rank)`` (``SeedSequence``)."""
-    entropy = [int(seed) % (1 << 32), STREAM, int(iteration), int(rank)]
+    ``(seed, iteration, rank, STREAM)`` (``SeedSequence``)."""
+    entropy = [int(seed) % (1 << 32), int(iteration), int(rank), STREAM]
     words = np.random.SeedSequence(entropy).generate_state(2)
     return int(words[0]) << 32 | int(words[1])
 
