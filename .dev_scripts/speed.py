@@ -10,12 +10,16 @@
     python .dev_scripts/speed.py --matrix [--combos 1,1,0 ...]
         [--budget S] [--json F]          # tools/analysis/gpu_check.sh
     python .dev_scripts/speed.py --pixel-head --batch 128 [--json F]  # idem
+    python .dev_scripts/speed.py --backbones [--backbone-models NAME ...]
+        [--batch 2] [--steps 3] [--json F]   # Swin / ConvNeXt against R50 C5
 
 Steps of PixPro against the instance-level step (C5, FPN + head), this
 tree's training step against a git revision, the two-view pipeline against
 PIL + torchvision, the pixel part's peak memory; or the step with AMP,
 channels_last and compile on and off (--matrix); or the pixel head at P3,
-dense against chunked (--pixel-head).
+dense against chunked (--pixel-head); or PixPro on Swin / ConvNeXt against
+R50 C5: FLOPs, parameters, step time and peak memory per image and their
+ratios (--backbones).
 """
 
 import argparse
@@ -23,7 +27,14 @@ import os
 import sys
 
 import torch
-from pixpro_speed import PHOTOS, STEP_CONFIGS, SpeedOptions, measure_speed, parse_combo
+from pixpro_speed import (
+    BACKBONE_MODELS,
+    PHOTOS,
+    STEP_CONFIGS,
+    SpeedOptions,
+    measure_speed,
+    parse_combo,
+)
 
 
 def main(argv=None) -> dict:
@@ -106,9 +117,22 @@ def main(argv=None) -> dict:
         'chunked, peak memory and fwd + bwd time over --steps repeats '
         '(tools/analysis/gpu_check.sh)',
     )
+    add(
+        '--backbones',
+        action='store_true',
+        help='only PixPro on Swin / ConvNeXt against R50 C5: GFLOPs, parameters, '
+        'step time and peak memory per image, ratios (one process per model)',
+    )
+    add(
+        '--backbone-models',
+        nargs='+',
+        choices=list(BACKBONE_MODELS),
+        help='with --backbones: the models (default: all; R50 C5 is always '
+        'measured, first and last)',
+    )
     add('--json', help='also write the numbers here')
     args = parser.parse_args(argv)
-    if not (args.matrix or args.pixel_head):
+    if not (args.matrix or args.pixel_head or args.backbones):
         if args.compile and not args.baseline:
             parser.error('--compile needs --baseline')
         if not os.path.isdir(args.photos):

@@ -132,3 +132,20 @@ def own_train_py(package: str) -> str:
 
     module = importlib.import_module(package)
     return osp.join(osp.dirname(module.__file__), '.mim', 'tools', 'train.py')
+
+
+def build_downstream(cfg, part=None):
+    """``cfg.model`` (or ``cfg.model[part]``) of an mmdet / mmseg /
+    mmpretrain config, built by its own library in its own scope (after the
+    config's ``custom_imports``)."""
+    import importlib
+
+    from mmengine.registry import DefaultScope
+
+    for module in cfg.custom_imports.imports:
+        importlib.import_module(module)
+    scope = cfg.default_scope
+    importlib.import_module(f'{scope}.utils').register_all_modules(False)
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    with DefaultScope.overwrite_default_scope(scope):
+        return registry.build(cfg.model if part is None else cfg.model[part])

@@ -22,6 +22,9 @@
    and off, one process per combination (the GPU check): :mod:`.matrix`.
 6. ``pixel_head``: the pixel head at P3, dense against chunked, at the
    configs' 128 images (the GPU check): :mod:`.memory`.
+7. ``backbones``: PixPro on Swin / ConvNeXt against R50 C5, one process per
+   model: FLOPs, parameters, step time and peak memory per image, ratios:
+   :mod:`.backbones`.
 
 Models are the pre-training configs at another ResNet depth, shrunk by
 :func:`mmpixpro.testing.shrink_config` (:mod:`.models`). Medians over
@@ -29,6 +32,7 @@ Models are the pre-training configs at another ResNet depth, shrunk by
 :class:`SpeedOptions` asks for (:mod:`.report`).
 """
 
+from .backbones import BACKBONE_MODELS
 from .matrix import ALL_COMBOS, parse_combo, step_matrix
 from .models import STEP_CONFIGS
 from .options import PHOTOS, REPO, SpeedOptions
@@ -36,6 +40,7 @@ from .report import measure_speed
 
 __all__ = [
     'ALL_COMBOS',
+    'BACKBONE_MODELS',
     'PHOTOS',
     'REPO',
     'STEP_CONFIGS',

@@ -41,6 +41,11 @@ class SpeedOptions:
         matrix_configs: With ``matrix``: names of ``STEP_CONFIGS`` to step.
         budget: With ``matrix``: start a combination only if it is expected
             to end within this many seconds of the start.
+        backbones: Only Swin / ConvNeXt PixPro against R50 C5: FLOPs,
+            parameters, step time and peak memory per image, and their
+            ratios (:mod:`.backbones`).
+        backbone_models: With ``backbones``: names of ``BACKBONE_MODELS``;
+            None: all of them.
         json: Also write the report to this file.
     """
 
@@ -67,4 +72,6 @@ class SpeedOptions:
     combos: Optional[Sequence[Tuple[bool, bool, bool]]] = None
     matrix_configs: Sequence[str] = ('C5',)
     budget: Optional[float] = None
+    backbones: bool = False
+    backbone_models: Optional[Sequence[str]] = None
     json: Optional[str] = None

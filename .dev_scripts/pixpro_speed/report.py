@@ -5,6 +5,7 @@ from typing import Callable, Optional
 
 import torch
 
+from .backbones import backbone_rows
 from .matrix import step_matrix, write_json
 from .memory import memory_rows, pixel_head_report
 from .options import SpeedOptions
@@ -23,7 +24,9 @@ def measure_speed(
 ) -> dict:
     """Measure what ``options`` asks for (``options.matrix``: only the step
     matrix, :func:`~.matrix.step_matrix`; ``options.pixel_head``: only the
-    dense vs chunked pixel head, :func:`~.memory.pixel_head_report`).
+    dense vs chunked pixel head, :func:`~.memory.pixel_head_report`;
+    ``options.backbones``: only Swin / ConvNeXt against R50 C5,
+    :func:`~.backbones.backbone_rows`).
 
     Rows, in this order: steps (:mod:`.steps`), the steps against a
     revision (:mod:`.revisions`),
@@ -53,6 +56,8 @@ def measure_speed(
     from mmpixpro.utils import register_all_modules
 
     register_all_modules()
+    if options.backbones:
+        return backbone_report(options, log)
     log(
         f'device {options.device}, threads {torch.get_num_threads()}, '
         f'ResNet-{options.depth}, '
@@ -81,5 +86,29 @@ def measure_speed(
             f'{report["pipeline ratio ceiling"]:.2f} '
             '(our decoding rate / the PIL pipeline rate, bundled photos).'
         )
+    write_json(report, options.json)
+    return report
+
+
+def backbone_report(options: SpeedOptions, log: Callable[[str], None]) -> dict:
+    """``--backbones``: the models' table (:mod:`.backbones`), then the whole
+    table again; the report is written to ``options.json``."""
+    name = torch.cuda.get_device_name() if options.device == 'cuda' else 'cpu'
+    log(
+        f'device {options.device} ({name}), threads {torch.get_num_threads()}, '
+        f'batch {options.batch} x 2 views, {options.size} px, amp {options.amp}, '
+        f'median of {options.steps} steps after 2 warm-up steps'
+    )
+    lines, report = backbone_rows(options, log)
+    log('\n' + '\n'.join(lines))
+    report.update(
+        device=options.device,
+        device_name=name,
+        threads=torch.get_num_threads(),
+        batch=options.batch,
+        size=options.size,
+        amp=options.amp,
+        steps=options.steps,
+    )
     write_json(report, options.json)
     return report

@@ -29,6 +29,14 @@ def worker_spec(options, repo, names, tmp_dir, **settings):
     ``channels_last`` (None: the config's) and ``compile`` (None: eager, or
     ``torch.compile`` keyword arguments)."""
     cfg = step_config(config_in(repo, names), options.depth, settings['channels_last'])
+    return config_spec(
+        options, repo, cfg, tmp_dir, settings['amp'], settings['compile']
+    )
+
+
+def config_spec(options, repo, cfg, tmp_dir, amp, compile=None):
+    """A :func:`~.worker.step_worker` spec for ``cfg``'s model and optimiser
+    wrapper (pickled into ``tmp_dir``) in ``repo``'s tree."""
     path = osp.join(tmp_dir, f'config-{len(os.listdir(tmp_dir))}.pkl')
     with open(path, 'wb') as f:
         pickle.dump(
@@ -42,8 +50,8 @@ def worker_spec(options, repo, names, tmp_dir, **settings):
         size=options.size,
         threads=options.threads or torch.get_num_threads(),
         device=options.device,
-        amp=settings['amp'],
-        compile=settings['compile'],
+        amp=amp,
+        compile=compile,
     )
 
 

@@ -58,6 +58,26 @@ def train_batch(batch, size, device):
     return dict(inputs=[v.to(device) for v in views], data_samples=samples)
 
 
+def resident(field='VmRSS'):
+    """This process's resident memory (``VmHWM``: its high-water mark) in
+    bytes, from ``/proc`` (Linux); None elsewhere."""
+    try:
+        with open('/proc/self/status') as f:
+            line = next(x for x in f if x.startswith(field))
+    except (OSError, StopIteration):
+        return None
+    return int(line.split()[1]) * 1024
+
+
+def reset_high_water_mark():
+    """Set ``VmHWM`` to the current ``VmRSS`` (Linux ``clear_refs``)."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        pass
+
+
 def amp_wrapper(optim_wrapper, device):
     """What ``tools/train.py --amp`` makes of the config's optim_wrapper."""
     if device == 'cuda':
@@ -91,6 +111,8 @@ def step_worker(spec):
     device = spec['device']
     with open(spec['config'], 'rb') as f:
         cfg = pickle.load(f)
+    cuda = device == 'cuda'
+    before_model = None if cuda else resident()
     model = build_model(cfg['model']).to(device)
     if spec.get('load'):
         model.load_state_dict(torch.load(spec['load'], weights_only=True))
@@ -106,7 +128,6 @@ def step_worker(spec):
     step = model.train_step
     if spec['compile'] is not None:
         step = torch.compile(step, **spec['compile'])
-    cuda = device == 'cuda'
 
     def say(**fields):
         sys.stdout.write(PROTOCOL + json.dumps(fields) + '\n')
@@ -119,16 +140,19 @@ def step_worker(spec):
         if cuda:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
+        else:
+            reset_high_water_mark()
         start = time.perf_counter()
         log_vars = step(batch, optim_wrapper)
         if cuda:
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
-        say(
-            time=elapsed,
-            loss=float(log_vars['loss']),
-            peak=torch.cuda.max_memory_allocated() if cuda else None,
-        )
+        if cuda:
+            peak = torch.cuda.max_memory_allocated()
+        else:  # what the model, its optimiser and the step hold at most
+            high = resident('VmHWM')
+            peak = None if None in (high, before_model) else high - before_model
+        say(time=elapsed, loss=float(log_vars['loss']), peak=peak)
 
 
 if __name__ == '__main__':

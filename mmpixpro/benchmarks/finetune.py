@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.utils.config_resolver import resolve_config
 
-from .backbone_depth import depth_mismatch
+from .backbone_arch import depth_mismatch
 from .transfer import TransferError, find_hook_cfg, load_pretrained
 
 

@@ -127,7 +127,9 @@ def transfer_weights(
             before PyTorch 0.4.1, detectron2 files) keeps the model's own.
         fresh (Sequence[str]): Regexes (``re.search`` on the full model key)
             of tensors that are expected to start fresh under a rule's prefix
-            (prediction layers).
+            (prediction layers); the checkpoint's layout adds those it lacks
+            by design (the stage output norms of a Swin / ConvNeXt that a
+            classifier has not: ``Layout.fresh``).
 
     Returns:
         dict: The report: per top-level module, the loaded and the fresh
@@ -143,7 +145,7 @@ def transfer_weights(
     recognised = load_pretrained(checkpoint)
     state = recognised.state
     own = model.state_dict()
-    fresh_re = [re.compile(p) for p in fresh]
+    fresh_re = [re.compile(p) for p in [*fresh, *recognised.fresh]]
     updates: Dict[str, torch.Tensor] = OrderedDict()
     problems: List[str] = []
     notes: List[str] = list(recognised.notes)

@@ -16,7 +16,7 @@ from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
 from mmpixpro.utils.no_follow import LinkRefusedError
 
-from .backbone_depth import depth_mismatch, resnet_depth
+from .backbone_arch import arch_mismatch
 from .layouts import recognise
 from .transfer import (
     TransferError,
@@ -91,6 +91,13 @@ class PretrainedTransferHook(Hook):
     logged again at the end of the run. A checkpoint whose ResNet depth
     differs from the model's stops the run before training, naming both
     depths and the ``--cfg-options`` that fit it.
+
+    A checkpoint whose backbone is another architecture than the model's (a
+    Swin into a ConvNeXt or ResNet, a Swin-T into a Swin-S) stops the same
+    way, with one line naming both. An ImageNet-supervised release of a
+    Swin / ConvNeXt (an mmpretrain classifier, the Swin Transformer release,
+    timm's ConvNeXt) loads through the same rules, the stage output norms it
+    lacks starting fresh (:mod:`.layouts`).
 
     Args:
         checkpoint (str, optional): The pre-training checkpoint.
@@ -172,10 +179,10 @@ class PretrainedTransferHook(Hook):
             f'Pre-trained checkpoint (from {origin}): {self.source}, '
             f'layout: {recognised.name}'
         )
-        problem = depth_mismatch(
+        problem = arch_mismatch(
             self.source,
             recognised.state,
-            resnet_depth(model.state_dict()),
+            model.state_dict(),
             runner.cfg.get('model', {}),
         )
         if problem is not None:

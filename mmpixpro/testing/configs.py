@@ -10,6 +10,12 @@ Each group of sizes is changed only when asked, so the same function serves
 * the speed tool, which keeps images, heads and data as they are:
   ``shrink_config(cfg, depth, sync_bn=False)`` (another ResNet depth, BN for
   a single process).
+
+Swin Transformer and ConvNeXt backbones have no depth: ``small_backbone``
+gives them a quarter of their widths and a third of their blocks per stage
+(at least one), the factor ResNet-50 -> ResNet-18 gives the widths, so a
+small pre-training config and a small benchmark config of one backbone build
+the same network.
 """
 
 from typing import Callable, Optional, Tuple, Union
@@ -20,6 +26,34 @@ from mmpixpro.benchmarks.smoke import short_run, walk_dicts
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 STAGE_WIDTHS = [256, 512, 1024, 2048]  # ResNet-50's C2-C5 outputs
+# mmdet's / mmseg's SwinTransformer defaults (Swin-T)
+SWIN_DEFAULTS = dict(embed_dims=96, depths=(2, 2, 6, 2))
+
+
+def small_backbone(backbone: dict) -> Optional[list]:
+    """Make a Swin Transformer or ConvNeXt backbone config small, in place:
+    a quarter of the widths, a third of the blocks per stage (at least one);
+    heads and window stay. Returns its stage widths before, ``None`` (and
+    changes nothing) for another backbone."""
+    kind = str(backbone.get('type', '')).split('.')[-1]
+    if kind == 'SwinTransformer':
+        embed = backbone.get('embed_dims', SWIN_DEFAULTS['embed_dims'])
+        depths = backbone.get('depths', SWIN_DEFAULTS['depths'])
+        backbone['embed_dims'] = embed // 4
+        backbone['depths'] = [max(1, d // 3) for d in depths]
+        return [embed * 2**i for i in range(len(depths))]
+    if kind == 'ConvNeXt':
+        arch = backbone.get('arch', 'tiny')
+        if isinstance(arch, str):
+            from mmpretrain.models.backbones import ConvNeXt
+
+            arch = ConvNeXt.arch_settings[arch]
+        backbone['arch'] = dict(
+            depths=[max(1, d // 3) for d in arch['depths']],
+            channels=[c // 4 for c in arch['channels']],
+        )
+        return list(arch['channels'])
+    return None
 
 
 def shrink_config(
@@ -27,6 +61,8 @@ def shrink_config(
     depth: int = 18,
     *,
     sync_bn: bool = True,
+    small_swin_convnext: bool = False,
+    cpu: bool = False,
     small_heads: bool = False,
     crop_size: Optional[int] = None,
     scale: Union[int, Tuple[int, int], None] = None,
@@ -48,6 +84,13 @@ def shrink_config(
             (``in/out/feat_channels`` of 2048 and 1024, the C2-C5 list: 4x
             fewer).
         sync_bn: False: SyncBN layers become BN (one process, no Runner).
+        small_swin_convnext: A Swin Transformer / ConvNeXt backbone made
+            small (:func:`small_backbone`); the widths fed by it follow (its
+            stage widths list, its last two widths as ``in/out/feat_channels``:
+            4x fewer).
+        cpu: No activation checkpointing (``with_cp``) and no mixed precision
+            (``AmpOptimWrapper`` becomes ``OptimWrapper``): what the GPU
+            configs switch on, for a run on CPU.
         small_heads: Dense projector 64 wide; RoI heads narrower (convs 64,
             fc 256), 64 sampled RoIs, at most 200 / 100 proposals, 20
             detections per image.
@@ -71,18 +114,25 @@ def shrink_config(
     Returns:
         ``cfg``.
     """
-    source = cfg.model.get('backbone', {}).get('depth')
-    narrow = source is not None and source >= 50 > depth
+    backbone = cfg.model.get('backbone', {})
+    source = backbone.get('depth')
+    widths = None  # the backbone's stage widths, when they become 4x fewer
+    if source is not None and source >= 50 > depth:
+        widths = STAGE_WIDTHS
+    elif small_swin_convnext:
+        widths = small_backbone(backbone)
 
     def edit(node: dict) -> None:
         if source is not None and node.get('depth') == source:
             node['depth'] = depth
-        if narrow:
+        if widths is not None:
             for key in ('in_channels', 'out_channels', 'feat_channels'):
-                if node.get(key) in (2048, 1024):
+                if node.get(key) in widths[-2:]:
                     node[key] //= 4
-                if node.get(key) == STAGE_WIDTHS:
-                    node[key] = [w // 4 for w in STAGE_WIDTHS]
+                if node.get(key) == widths:
+                    node[key] = [w // 4 for w in widths]
+        if cpu and node.get('with_cp'):
+            node['with_cp'] = False
         norm = node.get('norm_cfg')
         if not sync_bn and isinstance(norm, dict) and norm.get('type') == 'SyncBN':
             node['norm_cfg'] = dict(norm, type='BN')
@@ -125,6 +175,10 @@ def shrink_config(
             node['data_root'] = data_root
 
     walk_dicts(cfg._cfg_dict, edit)
+    if cpu and cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper':
+        cfg.optim_wrapper.type = 'OptimWrapper'
+        for key in ('loss_scale', 'dtype'):
+            cfg.optim_wrapper.pop(key, None)
     if crop_size is not None:
         if cfg.model.get('test_cfg', {}).get('mode') == 'slide':
             cfg.model.test_cfg.update(
@@ -165,10 +219,14 @@ def tiny_config(
     data_root: Optional[str] = None,
     iters: Optional[int] = None,
 ) -> Config:
-    """A pre-training config for CPU tests: ResNet-18, ``crop_size`` views,
-    a 64-wide projector, ``max_epochs`` (or ``iters``) on ``data_root``."""
+    """A pre-training config for CPU tests: ResNet-18 (a small Swin /
+    ConvNeXt), ``crop_size`` views, a 64-wide projector, ``max_epochs`` (or
+    ``iters``) on ``data_root``, no mixed precision nor activation
+    checkpointing."""
     cfg = shrink_config(
         Config.fromfile(path),
+        small_swin_convnext=True,
+        cpu=True,
         small_heads=True,
         crop_size=crop_size,
         data_root=data_root,
@@ -191,12 +249,15 @@ def small_benchmark_config(
     score_thr: float = 0.0,
     precise_bn_samples: int = 4,
 ) -> Config:
-    """A benchmark config for CPU tests and the demo: ResNet-18,
-    ``scale``-sized images (64 px crops), small heads, ``iters`` iterations
-    then one evaluation, on the data under ``data_root`` (see
+    """A benchmark config for CPU tests and the demo: ResNet-18 (a small
+    Swin / ConvNeXt), ``scale``-sized images (64 px crops), small heads,
+    ``iters`` iterations then one evaluation, on the data under
+    ``data_root``, no mixed precision nor activation checkpointing (see
     :func:`shrink_config` for the arguments)."""
     return shrink_config(
         cfg,
+        small_swin_convnext=True,
+        cpu=True,
         small_heads=True,
         crop_size=64,
         scale=scale,

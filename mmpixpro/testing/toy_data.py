@@ -1,7 +1,8 @@
 """Small generated datasets in the real on-disk formats.
 
 For tests and the demo: COCO (boxes and polygon masks), Pascal VOC (XML),
-Cityscapes (``leftImg8bit`` / ``gtFine`` label-id PNGs) and an ImageNet-style
+Cityscapes (``leftImg8bit`` / ``gtFine`` label-id PNGs), ADE20K
+(``ADEChallengeData2016`` JPEGs and label PNGs) and an ImageNet-style
 class-folder tree. Each image shows a few filled rectangles, one colour per
 class, on a noisy background; the annotations are those rectangles, so a
 model can learn them.
@@ -239,6 +240,51 @@ def make_cityscapes(
             cv2.imwrite(osp.join(img_dir, f'{stem}_leftImg8bit.png'), img)
             cv2.imwrite(osp.join(gt_dir, f'{stem}_gtFine_labelIds.png'), label_ids)
             cv2.imwrite(osp.join(gt_dir, f'{stem}_gtFine_labelTrainIds.png'), train_ids)
+    return root
+
+
+# ADE20K label values (1-150; 0 is "other", ignored) and BGR colours.
+ADE20K_REGIONS = {'wall': (1, (120, 120, 120)), 'floor': (4, (50, 50, 80))}
+ADE20K_OBJECT = (13, (40, 40, 220))  # person
+
+
+def make_ade20k(
+    root: str,
+    splits: Dict[str, int] = {'training': 4, 'validation': 2},
+    size: Tuple[int, int] = (96, 128),
+    seed: int = 0,
+) -> str:
+    """ADE20K layout: ``images/{split}/ADE_{split}_*.jpg`` and
+    ``annotations/{split}/ADE_{split}_*.png`` (labels 1-150, 0 = other, which
+    mmseg's ``reduce_zero_label`` ignores): a wall above a floor and a few
+    people. Returns ``root`` (mmseg's ``ADEChallengeData2016`` folder)."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    for split, count in splits.items():
+        img_dir = osp.join(root, 'images', split)
+        ann_dir = osp.join(root, 'annotations', split)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(ann_dir, exist_ok=True)
+        for i in range(count):
+            horizon = int(rng.integers(height // 3, height * 2 // 3))
+            img = np.zeros((height, width, 3), np.uint8)
+            label = np.zeros((height, width), np.uint8)
+            for name, rows in (
+                ('wall', slice(0, horizon)),
+                ('floor', slice(horizon, height)),
+            ):
+                value, colour = ADE20K_REGIONS[name]
+                img[rows], label[rows] = colour, value
+            value, colour = ADE20K_OBJECT
+            for x1, y1, x2, y2 in _boxes(rng, height, width, 2):
+                img[y1 : y2 + 1, x1 : x2 + 1] = colour
+                label[y1 : y2 + 1, x1 : x2 + 1] = value
+            label[:2] = 0  # a border of "other"
+            noise = rng.integers(-12, 13, size=img.shape)
+            img = np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
+            stem = f'ADE_{"train" if split == "training" else "val"}_{i:08d}'
+            cv2.imwrite(osp.join(img_dir, f'{stem}.jpg'), img)
+            cv2.imwrite(osp.join(ann_dir, f'{stem}.png'), label)
     return root
 
 

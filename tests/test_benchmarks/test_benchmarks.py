@@ -15,6 +15,7 @@ from helpers import PayloadOnLoad, checkpoint_path, load_tool, pretrain, walk
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
+from test_swin_convnext_transfer import PAIRS as SWIN_CONVNEXT
 from torch.utils.data import DataLoader
 
 from mmpixpro.analysis.compare_benchmarks import read_run
@@ -253,7 +254,9 @@ def test_every_benchmark_config_is_tested_and_says_its_protocol():
         for p in glob.glob(osp.join(BENCH, '**', '*.py'), recursive=True)
         if '_base_' not in p
     }
-    assert found == {*ALL, *SEMI.values(), FCOS_ONE_TOWER}
+    # the Swin / ConvNeXt ones: tests/test_benchmarks/test_swin_convnext_transfer.py
+    others = {osp.join(BENCH, config) for config in SWIN_CONVNEXT}
+    assert found == {*ALL, *SEMI.values(), FCOS_ONE_TOWER, *others}
     for path in found:
         assert path.endswith(PROTOCOL_SUFFIXES), path
 

@@ -266,3 +266,96 @@ ALIASES = {
         'pixpro_r50_fcos-fpn-head_8xb128-coslr-120e_coco.py'
     ),
 }
+
+# Beyond the paper: PixPro on Swin Transformer and ConvNeXt (MoBY's recipe
+# around PixPro's values; tests/test_configs/test_swin_convnext_configs.py).
+# config -> (backbone, output levels, instance branch, epochs, total batch)
+B = 'amp-coslr'
+BEYOND = {
+    f'pixpro_swin-t_c5_8xb64-{B}-100e_in1k.py': ('Swin-T', 'C5', False, 100, 512),
+    f'pixpro_swin-t_p3-p6_8xb64-{B}-100e_in1k.py': ('Swin-T', 'P3-P6', False, 100, 512),
+    f'pixpro_swin-t_c5_8xb64-{B}-300e_in1k.py': ('Swin-T', 'C5', False, 300, 512),
+    f'pixpro_swin-t_p3-p6_8xb64-{B}-300e_in1k.py': ('Swin-T', 'P3-P6', False, 300, 512),
+    f'pixpro_swin-t_c5_16xb64-{B}-100e_in1k.py': ('Swin-T', 'C5', False, 100, 1024),
+    f'pixpro_swin-t_p3-p6_16xb64-{B}-100e_in1k.py': (
+        'Swin-T',
+        'P3-P6',
+        False,
+        100,
+        1024,
+    ),
+    f'pixpro-simclr-star_swin-t_c5_8xb64-{B}-100e_in1k.py': (
+        'Swin-T',
+        'C5',
+        True,
+        100,
+        512,
+    ),
+    f'pixpro-simclr-star_swin-t_p3-p6_8xb64-{B}-100e_in1k.py': (
+        'Swin-T',
+        'P3-P6',
+        True,
+        100,
+        512,
+    ),
+    f'pixpro_swin-s_c5_8xb64-{B}-100e_in1k.py': ('Swin-S', 'C5', False, 100, 512),
+    f'pixpro_swin-s_p3-p6_8xb64-{B}-100e_in1k.py': ('Swin-S', 'P3-P6', False, 100, 512),
+    f'pixpro-simclr-star_swin-s_c5_8xb64-{B}-100e_in1k.py': (
+        'Swin-S',
+        'C5',
+        True,
+        100,
+        512,
+    ),
+    f'pixpro_swin-b_c5_8xb64-{B}-100e_in1k.py': ('Swin-B', 'C5', False, 100, 512),
+    f'pixpro_swin-b_p3-p6_8xb64-{B}-100e_in1k.py': ('Swin-B', 'P3-P6', False, 100, 512),
+    f'pixpro-simclr-star_swin-b_c5_8xb64-{B}-100e_in1k.py': (
+        'Swin-B',
+        'C5',
+        True,
+        100,
+        512,
+    ),
+    f'pixpro_convnext-t_c5_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-T',
+        'C5',
+        False,
+        100,
+        512,
+    ),
+    f'pixpro_convnext-t_p3-p6_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-T',
+        'P3-P6',
+        False,
+        100,
+        512,
+    ),
+    f'pixpro-simclr-star_convnext-t_c5_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-T',
+        'C5',
+        True,
+        100,
+        512,
+    ),
+    f'pixpro_convnext-s_c5_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-S',
+        'C5',
+        False,
+        100,
+        512,
+    ),
+    f'pixpro_convnext-s_p3-p6_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-S',
+        'P3-P6',
+        False,
+        100,
+        512,
+    ),
+    f'pixpro-simclr-star_convnext-s_c5_8xb64-{B}-100e_in1k.py': (
+        'ConvNeXt-S',
+        'C5',
+        True,
+        100,
+        512,
+    ),
+}

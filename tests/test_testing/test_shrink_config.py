@@ -28,7 +28,10 @@ SIZES = {
     'num_samples', 'batch_size', 'num_workers', 'persistent_workers',
     'pin_memory', 'data_root', 'ann_file', 'img', 'max_epochs', 'max_iters',
     'val_interval', 'interval', 'by_epoch', 'window_size', 'backend',
+    'embed_dims', 'depths', 'arch', 'channels',  # a small Swin / ConvNeXt
+    'with_cp',  # the CPU switch (and mixed precision, CPU below)
 }  # fmt: skip
+CPU = {('optim_wrapper', 'type'), ('optim_wrapper', 'loss_scale')}
 # Whole entries replaced by a short run (iterations, no schedule, a
 # checkpoint at the end, a log line per iteration).
 RUN = [
@@ -41,8 +44,21 @@ RUN = [
 
 
 def sizes(diff):
-    """The leaf names of ``diff`` outside the entries a short run replaces."""
-    return {p[-1] for p in diff if not any(p[: len(r)] == r for r in RUN)}
+    """The leaf names of ``diff`` outside the entries a short run replaces
+    and the CPU switch's optimiser wrapper."""
+    return {p[-1] for p in diff - CPU if not any(p[: len(r)] == r for r in RUN)}
+
+
+def assert_small(backbone):
+    """ResNet-18, or a Swin / ConvNeXt at a quarter of its widths."""
+    if 'depth' in backbone:
+        assert backbone.depth == 18
+    elif 'embed_dims' in backbone:
+        assert backbone.embed_dims in (24, 32)
+        assert max(backbone.depths) <= 6
+    else:
+        assert backbone.arch['channels'][0] == 24
+        assert max(backbone.arch['depths']) <= 9
 
 
 def leaves(node, path=()):
@@ -73,7 +89,7 @@ def test_tiny_config_changes_only_sizes(path, tmp_path):
     diff = changed(Config.fromfile(path), cfg)
     names = sizes(diff - {('work_dir',)})
     assert names <= SIZES, names - SIZES
-    assert cfg.model.backbone.depth == 18
+    assert_small(cfg.model.backbone)
     assert cfg.train_dataloader.dataset.get('data_root', PHOTOS) == PHOTOS
 
 
@@ -84,7 +100,8 @@ def test_small_benchmark_config_changes_only_sizes(path):
     names = sizes(diff)
     assert names <= SIZES, names - SIZES
     assert cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
-    assert cfg.model.backbone.depth == 18
+    assert_small(cfg.model.backbone)
+    assert cfg.optim_wrapper.type != 'AmpOptimWrapper'  # no mixed precision on CPU
 
 
 @pytest.mark.parametrize('path', [C5, FPN_HEAD], ids=osp.basename)

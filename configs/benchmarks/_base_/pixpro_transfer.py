@@ -5,6 +5,8 @@
 # hook that loads the checkpoint given to tools/benchmarks/train.py, or as
 # `--cfg-options load_from=PIXPRO.pth` to mmdet's / mmseg's / mmpretrain's
 # own train.py (`mim train`), which find the hook through custom_imports.
+_base_ = 'transfer_rules.py'
+
 # mmpixpro.engine.safe_checkpoint_loading: mmengine reads every checkpoint
 # (load_from, init_cfg, --resume, also of their train.py) with mmpixpro's
 # reader: weights_only=True, URLs downloaded first, the tensor digest checked.
@@ -12,9 +14,6 @@ custom_imports = dict(
     imports=['mmpixpro.benchmarks', 'mmpixpro.engine.safe_checkpoint_loading'],
     allow_failed_imports=False,
 )
-# Checkpoints written as plain data with a digest of their tensors (they load
-# with torch.load(weights_only=True) anywhere); last in every custom_hooks.
-plain_checkpoint_hook = dict(type='PlainCheckpointHook')
 
 pixpro_mean = [123.675, 116.28, 103.53]
 pixpro_std = [58.395, 57.12, 57.375]
@@ -41,13 +40,10 @@ pixpro_c4_shared_head = dict(
     norm_eval=False,
     init_cfg=None,  # res5 comes from the PixPro checkpoint
 )
-# Loading rules (model prefix <- checkpoint prefix). The backbone always;
-# the FPN when the checkpoint has one (FPN pre-training); the C4 detectors
+# Loading rules (transfer_rules.py: the backbone, the FPN); the C4 detectors
 # take res5 -> RoI shared head.
-backbone_rule = dict(model='backbone.', checkpoint='backbone.', required=True)
-neck_rule = dict(model='neck.', checkpoint='neck.')
 c4_rules = [
-    backbone_rule,
+    {{_base_.backbone_rule}},
     dict(
         model='roi_head.shared_head.layer4.',
         checkpoint='backbone.layer4.',

@@ -2,8 +2,9 @@
 contents (one table per layout, each citing where it was read).
 
 :func:`recognise` takes a loaded checkpoint and returns its backbone in our
-names (``backbone.*`` of mmdet's / mmseg's / mmpretrain's ``ResNet``, or of
-mmpretrain's ``ConvNeXt`` for timm's ConvNeXt) with the layout's name; a
+names (``backbone.*`` of mmdet's / mmseg's / mmpretrain's ``ResNet``, of
+mmpretrain's ``ConvNeXt`` for timm's ConvNeXt, of mmdet's ``SwinTransformer``
+for the Swin release) with the layout's name; a
 checkpoint in no known layout, or in two, raises :class:`LayoutError`.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from .backbone_file import BACKBONE_FILE
 from .detectron2 import DETECTRON2, detectron2_name
-from .layout import Layout, LayoutError, Recognised, first_keys
+from .layout import OUTPUT_NORMS, Layout, LayoutError, Recognised, first_keys
 from .layout import recognise as recognise_in
 from .moco import MOCO, MOCO_V3
 from .openmmlab import MMPIXPRO, OPENMMLAB
@@ -19,6 +20,7 @@ from .pixpro_release import PIXPRO_RELEASE
 from .pycontrast import PYCONTRAST
 from .slotcon import SLOTCON
 from .soco import SOCO
+from .swin_release import SWIN_RELEASE
 from .timm_convnext import TIMM_CONVNEXT
 from .torchvision import TORCHVISION
 
@@ -27,6 +29,7 @@ LAYOUTS = (
     OPENMMLAB,
     TORCHVISION,
     TIMM_CONVNEXT,
+    SWIN_RELEASE,
     BACKBONE_FILE,
     MOCO,
     MOCO_V3,
@@ -50,6 +53,7 @@ def recognise(ckpt: Any, source: str = 'the checkpoint') -> Recognised:
 
 __all__ = [
     'LAYOUTS',
+    'OUTPUT_NORMS',
     'Layout',
     'LayoutError',
     'Recognised',

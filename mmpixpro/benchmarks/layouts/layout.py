@@ -14,7 +14,12 @@ are:
 - ``requires`` / ``excludes``: prefixes that must be present / absent, which
   tell apart layouts with the same container and backbone prefix;
 - ``parts``: ``(prefix, what it is)`` of the tensors that are not loaded
-  (momentum copies, projection heads, queues), named in the report.
+  (momentum copies, projection heads, queues), named in the report;
+- ``fresh``: regexes of model tensors that the layout lacks by design and
+  that start fresh when missing: the stage output norms of a dense Swin /
+  ConvNeXt (``backbone.norm0`` - ``norm3``), of which a classifier holds one
+  or none (:data:`OUTPUT_NORMS`), as when mmdet / mmseg load such a file
+  themselves.
 
 A file is in a layout when the layout's container holds tensors (or numpy
 arrays) of which at least one becomes a backbone tensor, with ``requires``
@@ -35,6 +40,8 @@ from ..transfer import TransferError
 
 # torchvision's ResNet names (= mmdet / mmseg / mmpretrain ``ResNet``'s)
 RESNET_KEYS = r'^(conv1|bn1|layer[1-4])\.'
+#: The stage output norms of a dense Swin / ConvNeXt (none in a ResNet).
+OUTPUT_NORMS = r'^backbone\.norm\d+\.'
 
 
 class LayoutError(TransferError):
@@ -45,13 +52,14 @@ class LayoutError(TransferError):
 class Recognised:
     """A checkpoint in our names: ``state`` (``backbone.*``, or the whole
     state dict of our own checkpoints), the layout's ``name`` and
-    ``source`` (where the layout was read), and ``notes`` naming what was
-    not loaded."""
+    ``source`` (where the layout was read), ``notes`` naming what was not
+    loaded, and the layout's ``fresh`` patterns."""
 
     state: 'OrderedDict[str, torch.Tensor]'
     name: str
     source: str
     notes: List[str] = field(default_factory=list)
+    fresh: Tuple[str, ...] = ()
 
 
 def _is_weight(value: Any) -> bool:
@@ -94,6 +102,7 @@ class Layout:
     parts: Tuple[Tuple[str, str], ...] = ()
     author: Optional[str] = None
     whole: bool = False
+    fresh: Tuple[str, ...] = ()
 
     def tensors(self, ckpt: Any) -> Optional['OrderedDict[str, Any]']:
         """The weights in the container (DDP's ``module.`` dropped), or
@@ -141,7 +150,7 @@ class Layout:
             name = f'{name}, written by {author!r}'
         if self.whole:
             state = OrderedDict((k, _as_tensor(v)) for k, v in weights.items())
-            return Recognised(state, name, self.source)
+            return Recognised(state, name, self.source, fresh=self.fresh)
         state: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
         left = []
         for key, value in weights.items():
@@ -158,7 +167,7 @@ class Layout:
                 left = [k for k in left if not k.startswith(prefix)]
         if left:
             notes.append(f'other tensors not loaded: {_count_groups(left)}')
-        return Recognised(state, name, self.source, notes)
+        return Recognised(state, name, self.source, notes, self.fresh)
 
 
 def first_keys(ckpt: Any, count: int = 4) -> str:

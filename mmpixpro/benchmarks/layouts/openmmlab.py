@@ -20,7 +20,7 @@ benchmark config taking the backbone and, when it has them, the FPN and
 FCOS towers pre-trained with it.
 """
 
-from .layout import Layout
+from .layout import OUTPUT_NORMS, Layout
 
 MMPIXPRO = Layout(
     name='mmpixpro pre-training checkpoint',
@@ -50,4 +50,6 @@ OPENMMLAB = Layout(
         ('head.', "the pre-training's head or the classifier"),
         ('queue', 'queues of negatives'),
     ),
+    # a classifier's Swin / ConvNeXt has the last output norm only
+    fresh=(OUTPUT_NORMS,),
 )

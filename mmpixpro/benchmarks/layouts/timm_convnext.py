@@ -9,11 +9,11 @@ Read from timm ``models/convnext.py`` (``ConvNeXt``: ``stem`` = conv, norm;
 ``pointwise_conv2``, ``gamma``; ``normN``, the norm of output N). timm's
 final norm, ``head.norm``, is the norm of the last output, ``norm3``, as
 mmpretrain's own converter of the official ConvNeXt weights maps it; the
-norms of the other outputs are not in the file (a detector's config lets
-them start fresh).
+norms of the other outputs are not in the file and start fresh
+(``fresh``), as when mmdet loads a ConvNeXt classifier.
 """
 
-from .layout import Layout
+from .layout import OUTPUT_NORMS, Layout
 
 TIMM_CONVNEXT = Layout(
     name='timm ConvNeXt state dict',
@@ -31,4 +31,5 @@ TIMM_CONVNEXT = Layout(
     ),
     keep=r'^(downsample_layers\.\d+\.[01]|stages\.\d+\.\d+|norm3)\.',
     parts=(('head.fc.', 'the classifier'),),
+    fresh=(OUTPUT_NORMS,),
 )

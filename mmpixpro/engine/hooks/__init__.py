@@ -1,5 +1,6 @@
 from .epoch_worker_seed_hook import EpochWorkerSeedHook
 from .feature_spread_hook import FeatureSpreadHook
+from .iter_seed_hook import IterSeedHook
 from .momentum_restart_hook import MomentumRestartHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .plain_checkpoint_hook import PlainCheckpointHook
@@ -10,6 +11,7 @@ from .unreadable_image_hook import UnreadableImageHook
 __all__ = [
     'EpochWorkerSeedHook',
     'FeatureSpreadHook',
+    'IterSeedHook',
     'MomentumRestartHook',
     'NonFiniteLossHook',
     'PlainCheckpointHook',

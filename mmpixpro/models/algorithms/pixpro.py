@@ -3,6 +3,7 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmcv.cnn.bricks import DropPath
 from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
@@ -72,6 +73,10 @@ class PixPro(BaseSelfSupervisor):
             ``channels_last`` memory format. Same results up to float
             rounding. Defaults to False; the pre-training configs set it
             (``.dev_scripts/speed.py --compare-channels-last``).
+        target_drop_path (bool): Whether the target keeps the backbone's
+            stochastic depth (mmcv ``DropPath``, as in Swin / ConvNeXt).
+            False: the target encodes without it, as MoBY's target (drop
+            path rate 0). Defaults to True (the online rates, copied).
         data_preprocessor (dict, optional): Defaults to
             ``PixProDataPreprocessor`` (mmpretrain's ``SelfSupDataPreprocessor``
             outside ``torch.compile``), the ``type`` when a dict names none.
@@ -89,6 +94,7 @@ class PixPro(BaseSelfSupervisor):
         out_levels: Optional[Sequence[str]] = None,
         base_momentum: float = 0.01,
         channels_last: bool = False,
+        target_drop_path: bool = True,
         pretrained: Optional[str] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
@@ -128,15 +134,29 @@ class PixPro(BaseSelfSupervisor):
             self.to(memory_format=torch.channels_last)
             self._register_state_dict_hook(contiguous_state)
         self.target_net = FusedCosineEMA(self.online_net(), momentum=base_momentum)
+        if not target_drop_path:
+            for module in self.target_net.module.modules():
+                if isinstance(module, DropPath):
+                    module.drop_prob = 0.0
 
     # ----------------------------------------------------------- structure
     def _backbone_channels(self) -> Optional[List[int]]:
-        """Channels of each backbone output, from its layers (ResNet-like)."""
-        names = getattr(self.backbone, 'res_layers', None)
+        """Channels of each backbone output, from its layers (ResNet-like) or
+        its stage widths (``num_features`` of mmdet's Swin, ``channels`` of
+        mmpretrain's ConvNeXt)."""
         indices = getattr(self.backbone, 'out_indices', None)
-        if names is None or indices is None:
+        if indices is None:
             return None
-        return [last_conv_channels(getattr(self.backbone, names[i])) for i in indices]
+        names = getattr(self.backbone, 'res_layers', None)
+        if names is not None:
+            return [
+                last_conv_channels(getattr(self.backbone, names[i])) for i in indices
+            ]
+        for attr in ('num_features', 'channels'):
+            widths = getattr(self.backbone, attr, None)
+            if isinstance(widths, (list, tuple)):
+                return [widths[i] for i in indices]
+        return None
 
     def _output_level_names(self) -> List[str]:
         """Names of the dense outputs, before level selection."""

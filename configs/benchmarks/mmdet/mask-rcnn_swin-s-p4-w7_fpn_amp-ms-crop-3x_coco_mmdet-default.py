@@ -1,0 +1,27 @@
+# Mask R-CNN Swin-S FPN 3x (multi-scale crops, AMP) on COCO: mmdet's own
+# config (swin/mask-rcnn_swin-s-p4-w7_fpn_amp-ms-crop-3x_coco.py) with only
+# the transfer hook added and the backbone's download dropped; its recipe, its
+# Swin-S as it builds it. From the checkpoint given as load_from: backbone.*,
+# and neck.* when it was pre-trained on the FPN
+# (configs/selfsup/pixpro_swin-s_p3-p6_*), unconverted; an ImageNet-supervised
+# Swin-S release (the Swin Transformer release layout, renamed as
+# convert_weights=True does) loads through the same hook.
+_base_ = [
+    'mmdet::swin/mask-rcnn_swin-s-p4-w7_fpn_amp-ms-crop-3x_coco.py',
+    '../_base_/transfer_rules.py',
+]
+
+custom_imports = dict(
+    imports=['mmpixpro.benchmarks', 'mmpixpro.engine.safe_checkpoint_loading'],
+    allow_failed_imports=False,
+)
+# nothing downloaded: the hook loads load_from (a supervised release too)
+pretrained = None
+model = dict(backbone=dict(init_cfg=None))
+custom_hooks = [
+    dict(
+        type='PretrainedTransferHook',
+        rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
+    ),
+    {{_base_.plain_checkpoint_hook}},
+]
