@@ -160,8 +160,11 @@ def copy_project(dst: str) -> str:
 
 
 def fresh_venv(path: str) -> str:
-    """A new virtual environment that also sees this one's site-packages
-    (appended to its path: packages installed in the new one come first)."""
+    """A new virtual environment that also sees this one's packages but not
+    its mmpixpro (``make install`` links it into site-packages, where it
+    would be found before the new venv's editable finder): the parent's
+    site-packages is mirrored by links, mmpixpro's entries left out, and the
+    mirror appended to the new path (its own packages come first)."""
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', path], check=True)
     python = osp.join(path, 'bin', 'python')
     site = subprocess.run(
@@ -170,9 +173,17 @@ def fresh_venv(path: str) -> str:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    parents = {sysconfig.get_paths()[k] for k in ('purelib', 'platlib')}
+    mirror = osp.join(path, 'parent_site')
+    os.makedirs(mirror)
+    for parent in sorted({sysconfig.get_paths()[k] for k in ('purelib', 'platlib')}):
+        for name in os.listdir(parent):
+            own = name == 'mmpixpro' or name.startswith(('mmpixpro-', '__editable__'))
+            if not own and not name.endswith('.pth'):
+                target = osp.join(mirror, name)
+                if not osp.lexists(target):
+                    os.symlink(osp.join(parent, name), target)
     with open(osp.join(site, 'parent_site.pth'), 'w') as f:
-        f.write('\n'.join(sorted(parents)) + '\n')
+        f.write(mirror + '\n')
     return python
 
 

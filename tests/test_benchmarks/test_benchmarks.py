@@ -839,6 +839,7 @@ def test_an_fcos_fpn_does_not_load_into_mask_rcnn(data, fcos_fpn_ckpt):
 # -- bad input ----------------------------------------------------------------------
 
 
+@pytest.mark.payload
 def test_launcher_refuses_bad_checkpoints(tmp_path):
     bench = load_tool('tools/benchmarks/train.py')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
@@ -863,9 +864,11 @@ def test_launcher_refuses_bad_checkpoints(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.payload
 def test_test_tool_refuses_what_is_not_a_finetuned_model(tmp_path, c5_ckpt):
     test_tool = load_tool('tools/benchmarks/test.py')
     work = ['--work-dir', str(tmp_path / 'work')]
+    work += ['--cfg-options', f'test_dataloader.dataset.data_root={tmp_path}']
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         test_tool.main([FCN, str(tmp_path / 'nope.pth'), *work])
     # A pre-training checkpoint is not a whole segmentor: refused, naming its
@@ -878,7 +881,9 @@ def test_test_tool_refuses_what_is_not_a_finetuned_model(tmp_path, c5_ckpt):
     # One in no known layout: strict loading names what does not fit.
     unknown = tmp_path / 'unknown.pth'
     torch.save({'state_dict': {'w': torch.zeros(1)}}, unknown)
-    with pytest.raises(RuntimeError, match='decode_head.conv_seg.weight'):
+    with pytest.raises(
+        ValueError, match=r'missing: backbone\.conv1\.weight, .*; 1 unexpected: w$'
+    ):
         test_tool.main([FCN, str(unknown), *work])
     marker = tmp_path / 'payload-ran'
     evil = tmp_path / 'evil.pth'

@@ -189,6 +189,7 @@ def test_files_in_no_layout_or_in_two_never_load(tmp_path):
         load_pretrained(odd)
 
 
+@pytest.mark.payload
 def test_pkl_reader_admits_numpy_arrays_and_containers_only(tmp_path):
     marker = tmp_path / 'payload-ran'
     path = str(tmp_path / 'evil.pkl')

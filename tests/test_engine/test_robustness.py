@@ -253,6 +253,7 @@ class Payload:
         return (os.system, (f'touch {self.path}',))
 
 
+@pytest.mark.payload
 def test_resume_refuses_a_checkpoint_that_would_run_code(tmp_path):
     marker = tmp_path / 'executed'
     evil = tmp_path / 'evil.pth'

@@ -203,6 +203,7 @@ def test_published_checkpoint_without_training_state(tmp_path):
     assert missing == ['target_net.steps'] and unexpected == []
 
 
+@pytest.mark.payload
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy-format'])
 def test_pickled_code_in_the_release_format_is_refused(legacy, tmp_path):
     marker = tmp_path / 'payload-ran'

@@ -27,6 +27,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmpixpro.utils.atomic_file import atomic_open
+from mmpixpro.utils.no_follow import read_no_follow
 
 from .aggregate import find_metrics
 
@@ -66,10 +67,9 @@ def run_identity(
 
 def read_record(work_dir: str) -> Optional[Dict]:
     """The record of ``work_dir``; None if it has none (or an unreadable
-    one, which counts as none)."""
+    one, or a symbolic link, never followed: each counts as none)."""
     try:
-        with open(osp.join(work_dir, RECORD), encoding='utf-8') as f:
-            record = json.load(f)
+        record = json.loads(read_no_follow(osp.join(work_dir, RECORD), 1 << 20))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
