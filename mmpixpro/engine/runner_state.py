@@ -5,9 +5,9 @@ mmengine's ``Runner`` keeps what a run starts from (``load_from``,
 until built) in private attributes with no public accessor. The hooks and
 :class:`~.fault_tolerant_runner.FaultTolerantRunner` go through the functions
 below; no other module of mmpixpro touches those attributes (a test greps
-the package for :data:`RUNNER_FIELDS`).
+the package for ``RUNNER_FIELDS``).
 
-Guaranteed for mmengine :data:`VERIFIED_MMENGINE` (both ends included): each
+Guaranteed for mmengine ``VERIFIED_MMENGINE`` (both ends included): each
 function reads or writes exactly the attribute it names, with the meaning
 that ``Runner.__init__``, ``load_or_resume``, ``resume``, ``load_checkpoint``
 and ``train`` give it (read in mmengine's ``runner.py``, which differs only
@@ -22,14 +22,16 @@ from typing import Optional
 from mmengine.runner import BaseLoop
 from mmengine.utils import digit_version
 
+#: The mmengine releases whose ``Runner`` this module was read against.
 VERIFIED_MMENGINE = ('0.10.0', '0.10.7')
+#: The private attributes of mmengine's ``Runner`` read or written here.
 RUNNER_FIELDS = ('_load_from', '_resume', '_has_loaded', '_train_loop')
 _warned = set()
 
 
 def version_problem(version: str) -> Optional[str]:
     """One line saying that mmengine ``version`` lies outside
-    :data:`VERIFIED_MMENGINE`, or ``None`` when it lies inside."""
+    ``VERIFIED_MMENGINE``, or ``None`` when it lies inside."""
     low, high = VERIFIED_MMENGINE
     if digit_version(low) <= digit_version(version) <= digit_version(high):
         return None
@@ -43,7 +45,7 @@ def version_problem(version: str) -> Optional[str]:
 
 def check_mmengine_version(version: Optional[str] = None) -> Optional[str]:
     """Warn once per version when mmengine ``version`` (the installed one if
-    ``None``) lies outside :data:`VERIFIED_MMENGINE`; returns that line.
+    ``None``) lies outside ``VERIFIED_MMENGINE``; returns that line.
 
     A warning, not an error: a new release usually keeps these attributes,
     and a missing one still stops the run naming the range."""
@@ -87,8 +89,8 @@ def set_checkpoint_to_load(runner, path: Optional[str], resume: bool) -> None:
     """What ``load_or_resume`` does next: resume from ``path`` (``None``:
     the work dir's latest) when ``resume``, else load ``path`` (``None``:
     nothing)."""
-    _get(runner, '_load_from')
-    _get(runner, '_resume')
+    for field in ('_load_from', '_resume'):
+        _get(runner, field)  # mmengine's, never a new attribute
     runner._load_from, runner._resume = path, resume
 
 
@@ -101,7 +103,7 @@ def has_loaded(runner) -> bool:
 def mark_loaded(runner) -> None:
     """Record that a checkpoint was loaded, as mmengine's own
     ``load_checkpoint`` does."""
-    _get(runner, '_has_loaded')
+    _get(runner, '_has_loaded')  # mmengine's, never a new attribute
     runner._has_loaded = True
 
 
