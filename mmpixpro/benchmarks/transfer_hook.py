@@ -8,9 +8,15 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
-from mmengine.runner import BaseLoop
 
 from mmpixpro.engine.checkpoint_download import is_remote
+from mmpixpro.engine.runner_state import (
+    checkpoint_to_load,
+    has_loaded,
+    resume_requested,
+    set_checkpoint_to_load,
+    train_loop_built,
+)
 from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
@@ -131,8 +137,8 @@ class PretrainedTransferHook(Hook):
     def _choose(self, runner) -> None:
         self.source, self.report = None, None
         model = _unwrap(runner.model)
-        training = isinstance(runner._train_loop, BaseLoop)  # not test() / val()
-        load_from = runner._load_from
+        training = train_loop_built(runner)  # not test() / val()
+        load_from = checkpoint_to_load(runner)
         if load_from is not None and not osp.isfile(load_from):
             if not is_remote(load_from):
                 raise FileNotFoundError(f'load_from {load_from!r} not found')
@@ -165,8 +171,9 @@ class PretrainedTransferHook(Hook):
         if ckpt is not None:
             # Ours now: mmengine would load it non-strictly (or, with
             # resume=True, resume from it); a resume takes the work dir's.
-            runner._load_from = None
-            if runner._resume:
+            resume = resume_requested(runner)
+            set_checkpoint_to_load(runner, None, resume)
+            if resume:
                 runner.logger.info(
                     f'load_from {load_from} is a pre-training checkpoint: the '
                     "run resumes from the work dir's newest checkpoint, or "
@@ -191,7 +198,7 @@ class PretrainedTransferHook(Hook):
     def _model_checkpoint(self, runner, load_from: str) -> None:
         """``load_from`` is a model of this config: mmengine loads (or
         resumes from) it, and nothing is loaded over it."""
-        if runner._resume:
+        if resume_requested(runner):
             runner.logger.info(
                 f'Resuming from {load_from}: the pre-trained weights are not '
                 'loaded again'
@@ -230,7 +237,7 @@ class PretrainedTransferHook(Hook):
             self._load(runner)
 
     def _load(self, runner) -> None:
-        if runner._has_loaded or runner.iter > 0:
+        if has_loaded(runner) or runner.iter > 0:
             if self.source is not None:  # else a model of this config
                 runner.logger.info(
                     'Resumed run: the pre-trained weights are not loaded again'

@@ -28,6 +28,14 @@ from .resume_checkpoint import (
     remove_stale_temp_files,
 )
 from .run_failure import record_failure, repeating_failure, stop_if_failed_before
+from .runner_state import (
+    checkpoint_to_load,
+    current_train_iter,
+    has_loaded,
+    mark_loaded,
+    resume_requested,
+    set_checkpoint_to_load,
+)
 from .stale_lock import force_acquire
 from .work_dir_lock import WorkDirBusyError, WorkDirLock
 
@@ -204,7 +212,7 @@ class FaultTolerantRunner(Runner):
 
     def _record_failure(self, failure: BaseException) -> None:
         try:
-            done = getattr(self._train_loop, 'iter', 0)  # a dict before train()
+            done = current_train_iter(self)
             path = record_failure(self.work_dir, failure, done)
         except OSError as e:  # e.g. the disk is full
             self.logger.error(f'could not record the failure in {self.work_dir}: {e}')
@@ -215,7 +223,7 @@ class FaultTolerantRunner(Runner):
         )
 
     def load_or_resume(self) -> None:
-        if self._has_loaded:
+        if has_loaded(self):
             return self._dump_config_when_due()
         restarts = restart_count()
         self._on_rank0(
@@ -226,15 +234,16 @@ class FaultTolerantRunner(Runner):
                 f'torchrun restarts failed workers ({restarts} of {max_restarts()} '
                 'restarts used); a restart resumes from the newest checkpoint'
             )
-        auto = self._resume and self._load_from is None
+        requested = checkpoint_to_load(self)
+        auto = resume_requested(self) and requested is None
         if auto or restarts > 0:
             path = self._on_rank0(lambda: self._newest(restarts))
             if path is not None:
-                self._resume, self._load_from = True, path
-            elif auto:
-                self._resume = False  # nothing to resume: start from scratch
-        elif self._resume:
-            self._on_rank0(lambda: self._check_requested(self._load_from))
+                set_checkpoint_to_load(self, path, resume=True)
+            elif auto:  # nothing to resume: start from scratch
+                set_checkpoint_to_load(self, None, resume=False)
+        elif resume_requested(self):
+            self._on_rank0(lambda: self._check_requested(requested))
         super().load_or_resume()
         self._dump_config_when_due()
 
@@ -275,12 +284,12 @@ class FaultTolerantRunner(Runner):
             )
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        if not self._resume and self._strict_load:
+        if not resume_requested(self) and self._strict_load:
             self._check_fits(filename, model, checkpoint, revise_keys)
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys
         )
-        self._has_loaded = True
+        mark_loaded(self)
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 

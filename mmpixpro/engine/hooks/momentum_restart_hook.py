@@ -5,6 +5,8 @@ from mmengine.model import is_model_wrapper
 
 from mmpixpro.registry import HOOKS
 
+from ..runner_state import checkpoint_to_load, resume_requested
+
 
 @HOOKS.register_module()
 class MomentumRestartHook(Hook):
@@ -29,9 +31,9 @@ class MomentumRestartHook(Hook):
         self.require_checkpoint = require_checkpoint
 
     def before_train(self, runner) -> None:
-        if runner._resume or runner.iter > 0:
+        if resume_requested(runner) or runner.iter > 0:
             return
-        if self.require_checkpoint and not runner._load_from:
+        if self.require_checkpoint and not checkpoint_to_load(runner):
             raise ValueError(
                 'this stage continues a pre-training: set load_from to the '
                 'checkpoint of the previous stage (e.g. --cfg-options '
