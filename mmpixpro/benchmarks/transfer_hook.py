@@ -10,9 +10,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 
+from mmpixpro.engine.checkpoint_checks import drop_code_fields
 from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.utils.atomic_file import atomic_open
-from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
 from mmpixpro.utils.no_follow import LinkRefusedError
 

@@ -10,8 +10,10 @@ from typing import Optional, Set
 import torch
 from mmengine.config import Config, DictAction
 
-from .cli import add_debug_arg
-from .data_roots import check_data_roots
+from mmpixpro.utils.cli import add_debug_arg
+from mmpixpro.utils.data_roots import check_data_roots
+
+from .cpu_distributed import setup_cpu_distributed
 
 RUN_OPTIONS = ('--work-dir', '--resume', '--amp', '--auto-scale-lr', '--cfg-options')
 # RUN_OPTIONS once this project's training parser was built in this process.
@@ -112,8 +114,6 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr` in the config')
         cfg.auto_scale_lr.enable = True
     if args.launcher != 'none' and not torch.cuda.is_available():
-        from mmpixpro.engine import setup_cpu_distributed
-
         # NCCL needs GPUs; gloo runs the same job on CPU processes.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         setup_cpu_distributed(cfg)
