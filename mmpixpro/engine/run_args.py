@@ -1,5 +1,14 @@
-"""Command-line options shared by the training tools (mmpretrain style),
-and advice in the options of the script that runs."""
+"""The training tools' run options (mmpretrain's: ``--work-dir``,
+``--resume``, ``--amp``, ``--auto-scale-lr``, ``--cfg-options``, plus
+``--force-unlock``), applied to a config before anything is built.
+
+What it guarantees: a ``--cfg-options`` value of the wrong type, a run that
+would train nothing and data roots that do not exist stop the tool at once,
+in one line, before a Runner starts; every rank derives the same settings
+from the config and the device type (never from free memory: the pixel
+head's bound, ``gloo`` without GPUs); advice names an option only if the
+running script takes it (:func:`option_hint`).
+"""
 
 import argparse
 import os
