@@ -44,6 +44,10 @@ from mmpretrain.registry import VISBACKENDS as MMPRETRAIN_VISBACKENDS
 from mmpretrain.registry import VISUALIZERS as MMPRETRAIN_VISUALIZERS
 from mmpretrain.registry import WEIGHT_INITIALIZERS as MMPRETRAIN_WEIGHT_INITIALIZERS
 
+#: Every package named in a registry's ``locations`` below: importing them
+#: registers every class of mmpixpro (``mmpixpro.utils.register_all_modules``).
+LOCATIONS = ('mmpixpro.datasets', 'mmpixpro.models', 'mmpixpro.engine')
+
 RUNNERS = Registry('runner', parent=MMPRETRAIN_RUNNERS, locations=['mmpixpro.engine'])
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMPRETRAIN_RUNNER_CONSTRUCTORS

@@ -20,12 +20,12 @@ from mmengine.config import Config
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import mmpixpro.engine.safe_checkpoint_loading  # noqa: F401 (mmengine reads checkpoints with ours)
+from mmpixpro.engine.config_check import check_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
+from mmpixpro.engine.run_args import add_run_args, merge_run_args
 from mmpixpro.utils import register_all_modules
 from mmpixpro.utils.cli import run_tool
-from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.config_resolver import resolve_config
-from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
 
 def parse_args(argv=None) -> argparse.Namespace:

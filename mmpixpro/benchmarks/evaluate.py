@@ -22,10 +22,10 @@ from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, load_state_dict
 
+from mmpixpro.engine.checkpoint_checks import state_dict_mismatches
 from mmpixpro.engine.checkpoint_download import is_remote
+from mmpixpro.engine.config_check import check_config
 from mmpixpro.utils.atomic_file import atomic_open, check_output
-from mmpixpro.utils.checkpoint import state_dict_mismatches
-from mmpixpro.utils.config_check import check_config
 from mmpixpro.utils.config_resolver import resolve_config
 from mmpixpro.utils.data_roots import check_data_roots
 

@@ -35,10 +35,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from mmpixpro.engine.checkpoint_checks import CheckpointError
+from mmpixpro.engine.checkpoint_digest import add_digest
 from mmpixpro.engine.checkpoint_reader import read_checkpoint
 from mmpixpro.utils.atomic_file import atomic_open, check_output, output_folder
-from mmpixpro.utils.checkpoint import CheckpointError
-from mmpixpro.utils.checkpoint_digest import add_digest
 
 from .backbone_export import torchvision_arch, tracked
 

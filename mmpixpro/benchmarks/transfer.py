@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from mmpixpro.engine import checkpoint_reader
+from mmpixpro.engine.checkpoint_checks import CheckpointError, load_error_reason
 from mmpixpro.engine.checkpoint_download import fetch, is_remote
-from mmpixpro.utils.checkpoint import CheckpointError, load_error_reason
 from mmpixpro.utils.numpy_pickle import TORCH_LEGACY_MAGIC, load_numpy_pickle
 
 

@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from mmpixpro.engine.checkpoint_checks import drop_code_fields
 from mmpixpro.engine.checkpoint_download import is_remote
 from mmpixpro.engine.runner_state import (
     checkpoint_to_load,
@@ -18,7 +19,6 @@ from mmpixpro.engine.runner_state import (
     train_loop_built,
 )
 from mmpixpro.utils.atomic_file import atomic_open
-from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
 from mmpixpro.utils.no_follow import LinkRefusedError
 

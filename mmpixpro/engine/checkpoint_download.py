@@ -30,7 +30,7 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
-from mmpixpro.utils.checkpoint import CheckpointError
+from mmpixpro.engine.checkpoint_checks import CheckpointError
 
 # What mmengine's CheckpointLoader treats as other than a local path.
 REMOTE = re.compile(r'^(\S+:)?[A-Za-z][\w+.-]*://')

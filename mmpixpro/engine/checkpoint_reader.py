@@ -8,7 +8,7 @@ a config or a tool of mmpixpro gives is read here, as data from a stranger.
 - URLs and schemes are fetched into a local cache first
   (:mod:`.checkpoint_download`), then read as a local file is.
 - A checkpoint that carries a tensor digest
-  (:mod:`mmpixpro.utils.checkpoint_digest`) must match it (a file this
+  (:mod:`mmpixpro.engine.checkpoint_digest`) must match it (a file this
   process checked before and that is unchanged since is not hashed again).
 - Every refusal is one line, :class:`CheckpointError` ``cannot load SOURCE:
   REASON``, never torch's advice of several paragraphs.
@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
-from mmpixpro.utils.checkpoint import CheckpointError, load_error_reason
-from mmpixpro.utils.checkpoint_digest import digest_problem, written_digest
+from mmpixpro.engine.checkpoint_checks import CheckpointError, load_error_reason
+from mmpixpro.engine.checkpoint_digest import digest_problem, written_digest
 
 from .checkpoint_download import fetch
 

@@ -10,8 +10,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmpixpro.engine.checkpoint_checks import drop_code_fields, state_dict_mismatches
 from mmpixpro.registry import RUNNERS
-from mmpixpro.utils.checkpoint import drop_code_fields, state_dict_mismatches
 from mmpixpro.utils.decoding_breadcrumb import breadcrumbs
 from mmpixpro.utils.no_follow import remove_if_planted
 

@@ -27,8 +27,8 @@ import re
 import shutil
 from typing import Callable, List, Optional
 
+from mmpixpro.engine.checkpoint_checks import CheckpointError
 from mmpixpro.utils.atomic_file import format_bytes, is_temp_file
-from mmpixpro.utils.checkpoint import CheckpointError
 from mmpixpro.utils.no_follow import LinkRefusedError, read_no_follow
 
 from .checkpoint_reader import read_checkpoint

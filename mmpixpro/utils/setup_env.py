@@ -1,7 +1,18 @@
-"""Register every mmpixpro module and make ``mmpixpro`` the default scope."""
+"""Register every mmpixpro module and make ``mmpixpro`` the default scope.
+
+``mmpixpro.utils.register_all_modules`` is the name mmengine calls for the
+``mmpixpro`` scope (``Registry.import_from_location`` for a registry without
+``locations``, ``mmengine.hub.get_model('mmpixpro::...')``), as it does for
+every OpenMMLab project. ``utils`` imports nothing of mmpixpro but the
+registry, the one layer below it (docs/en/notes/development.md): the
+packages that register classes are the registries'
+:data:`~mmpixpro.registry.LOCATIONS`, imported by name here as mmengine
+imports a registry's ``locations`` when it first searches it.
+"""
 
 import datetime
 import warnings
+from importlib import import_module
 
 from mmengine import DefaultScope
 
@@ -14,9 +25,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             scope (what ``default_scope='mmpixpro'`` in a config does inside
             a Runner). Defaults to True.
     """
-    import mmpixpro.datasets  # noqa: F401
-    import mmpixpro.engine  # noqa: F401
-    import mmpixpro.models  # noqa: F401
+    from mmpixpro.registry import LOCATIONS  # mmpretrain's: not at import
+
+    for location in LOCATIONS:
+        import_module(location)
 
     if not init_default_scope:
         return

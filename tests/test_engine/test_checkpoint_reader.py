@@ -22,11 +22,11 @@ from helpers import tiny_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmpixpro.engine.checkpoint_checks import CheckpointError
 from mmpixpro.engine.checkpoint_download import resolve
 from mmpixpro.engine.checkpoint_reader import read_checkpoint
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.testing import coco_split_folders, shrink_config, toy_data
-from mmpixpro.utils.checkpoint import CheckpointError
 
 MMDET_TRAIN = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
 BENCH = osp.join(REPO, 'configs', 'benchmarks')

@@ -11,7 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmpixpro.engine import CPUAutocastOptimWrapper
-from mmpixpro.utils.run_args import add_run_args, merge_run_args
+from mmpixpro.engine.run_args import add_run_args, merge_run_args
 
 
 class RecordConvDtype(Hook):

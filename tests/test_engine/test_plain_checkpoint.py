@@ -24,17 +24,17 @@ from mmengine.runner import Runner
 
 from mmpixpro.benchmarks import TransferError
 from mmpixpro.benchmarks.transfer import find_hook_cfg
+from mmpixpro.engine.checkpoint_checks import CheckpointError
+from mmpixpro.engine.checkpoint_digest import (
+    add_digest,
+    checkpoint_tensors,
+    digest_problem,
+)
 from mmpixpro.engine.checkpoint_reader import read_checkpoint
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.engine.hooks import PlainCheckpointHook
 from mmpixpro.engine.resume_checkpoint import checkpoint_problem
 from mmpixpro.testing import small_benchmark_config, toy_data
-from mmpixpro.utils.checkpoint import CheckpointError
-from mmpixpro.utils.checkpoint_digest import (
-    add_digest,
-    checkpoint_tensors,
-    digest_problem,
-)
 
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 LINEAR = osp.join(

@@ -21,6 +21,7 @@ from test_multiprocess_faults import dist_train, free_port
 
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
 from mmpixpro.engine.refused_start import note_path, refusal_before, remember_refusal
+from mmpixpro.engine.run_args import merge_run_args
 from mmpixpro.engine.stale_lock import alive_here, force_acquire
 from mmpixpro.engine.work_dir_lock import (
     LOCK_NAME,
@@ -28,7 +29,6 @@ from mmpixpro.engine.work_dir_lock import (
     WorkDirLock,
     WorkDirLockLostError,
 )
-from mmpixpro.utils.run_args import merge_run_args
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 

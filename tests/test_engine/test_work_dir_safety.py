@@ -15,10 +15,10 @@ from conftest import DEMO_CONFIG, REPO
 from helpers import load_tool, tiny_config
 from mmengine.config import Config
 
+from mmpixpro.engine.config_check import check_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
+from mmpixpro.engine.run_args import merge_run_args
 from mmpixpro.engine.work_dir_lock import LOCK_NAME, WorkDirBusyError, WorkDirLock
-from mmpixpro.utils.config_check import check_config
-from mmpixpro.utils.run_args import merge_run_args
 from mmpixpro.utils.setup_env import register_all_modules
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')

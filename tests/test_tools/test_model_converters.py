@@ -29,10 +29,10 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.official_checkpoint import OfficialCheckpointError
 from mmpixpro.benchmarks.transfer import find_hook_cfg
+from mmpixpro.engine.checkpoint_digest import tensor_digest
 from mmpixpro.registry import MODELS
 from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
 from mmpixpro.utils.atomic_file import OutputExistsError
-from mmpixpro.utils.checkpoint_digest import tensor_digest
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 MASK_FPN = osp.join(

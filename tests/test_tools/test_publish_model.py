@@ -17,7 +17,7 @@ import torch
 from conftest import REPO
 from helpers import FCOS, own_train_py, run_cli, toy_benchmark_config
 
-from mmpixpro.utils.checkpoint_digest import tensor_digest
+from mmpixpro.engine.checkpoint_digest import tensor_digest
 
 PUBLISH = osp.join(REPO, 'tools', 'model_converters', 'publish_model.py')
 MMDET_TRAIN = own_train_py('mmdet')

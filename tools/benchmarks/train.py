@@ -28,10 +28,10 @@ from torch.distributed.elastic.multiprocessing.errors import record
 import mmpixpro.engine.safe_checkpoint_loading  # noqa: F401 (mmengine reads checkpoints with ours)
 from mmpixpro.benchmarks.finetune import check_backbone_depth, finetune_config
 from mmpixpro.benchmarks.smoke import add_smoke_arg, smoke_config
+from mmpixpro.engine.config_check import check_config
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
+from mmpixpro.engine.run_args import add_run_args, merge_run_args
 from mmpixpro.utils.cli import run_tool
-from mmpixpro.utils.config_check import check_config
-from mmpixpro.utils.run_args import add_run_args, merge_run_args
 
 
 @record  # torchrun's summary of a failed job shows the failed rank's error

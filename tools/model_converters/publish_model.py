@@ -9,7 +9,7 @@ plain values, so that ``torch.load(OUT, weights_only=True)`` reads it in any
 project without importing mmpixpro (mmdet's / mmseg's ``load_from`` and
 ``init_cfg=dict(type='Pretrained', ...)`` included), and the transfer hook
 of the benchmark configs takes it as a pre-training checkpoint
-(mmpixpro.utils.publish). IN is read by mmpixpro's reader
+(mmpixpro.engine.publish). IN is read by mmpixpro's reader
 (weights_only=True, its tensor digest checked); OUT carries the digest of
 its own tensors. Pre-training publishes its last checkpoint itself with
 ``--cfg-options default_hooks.publish.enable=True``.
@@ -19,8 +19,8 @@ import argparse
 from functools import partial
 
 from mmpixpro.engine import read_checkpoint
+from mmpixpro.engine.publish import publish_checkpoint
 from mmpixpro.utils.cli import add_debug_arg, run_tool
-from mmpixpro.utils.publish import publish_checkpoint
 
 
 def main(argv=None) -> str:

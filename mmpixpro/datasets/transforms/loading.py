@@ -123,9 +123,8 @@ def decode_bgr(
     (:func:`~.image_header.check_pixels`, before decoding).
 
     PNG goes through libspng (``pyspng``) and baseline / progressive JPEG
-    through libjpeg-turbo (``simplejpeg``, straight into BGR): on one thread
-    1.24x faster than OpenCV's ``imdecode`` on average over the bundled
-    photos (0.94x to 2.9x per photo; docs/en/notes/performance.md).
+    through libjpeg-turbo (``simplejpeg``, straight into BGR), faster than
+    OpenCV's ``imdecode`` (docs/en/notes/performance.md, "Data").
     The pixels equal OpenCV's ``IMREAD_COLOR`` decoding (grayscale, palette,
     alpha and 16-bit PNGs included; tested). PNG / JPEG files the fast
     decoders refuse (CMYK JPEG, damaged files) and JPEGs with EXIF data
@@ -268,10 +267,11 @@ class LoadImageOrSkip(LoadImageFromFile):
             pixels; M. Ehrlich's survey of every ILSVRC-2012 image,
             "Compression in the ImageNet Dataset", 2021); COCO's are at most
             640 pixels a side (the ``width`` / ``height`` of its annotation
-            files). 10.1 M pixels take 40 MiB as a JPEG of random noise at
-            quality 100 without chroma subsampling (4.1 bytes a pixel,
-            measured; photos take far less) and 77 MiB even uncompressed at
-            16 bits per channel with alpha.
+            files). 10.1 M pixels stay under it as a JPEG of random noise at
+            quality 100 without chroma subsampling (40 MiB: docs/en/notes/
+            performance.md, "Images too large to decode"; photos take far
+            less) and even uncompressed at 16 bits per channel with alpha
+            (10.1 M x 8 bytes = 77 MiB).
         **kwargs: Arguments of mmcv's ``LoadImageFromFile``.
     """
 

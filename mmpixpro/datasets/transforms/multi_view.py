@@ -17,9 +17,9 @@ def _immutable(value) -> bool:
 
 
 def view_fields(shared: dict) -> dict:
-    """The image's fields for one view: immutable values shared, others
-    deep-copied (``copy.deepcopy`` of the whole dict took ~2 % of the
-    pipeline for fields that are mostly paths and shapes)."""
+    """The image's fields for one view: immutable values (paths, shapes)
+    shared, others deep-copied; the whole dict is not (docs/en/notes/
+    performance.md, "Data")."""
     return {k: v if _immutable(v) else copy.deepcopy(v) for k, v in shared.items()}
 
 

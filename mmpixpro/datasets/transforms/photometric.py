@@ -60,10 +60,9 @@ def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
 def adjust_hue(img: np.ndarray, turns: float) -> np.ndarray:
     """Hue rotated by ``turns`` of the circle, in OpenCV's 180 two-degree steps.
 
-    OpenCV converts 180-step HSV back 2.5x faster than its 256-step (PIL's)
-    form, at a small cost in precision: over the bundled photos and shifts in
-    [-0.1, 0.1], the mean difference from torchvision's float hue is 0.18
-    levels, against 0.12 with 256 steps.
+    OpenCV converts 180-step HSV back faster than its 256-step (PIL's)
+    form, at a small cost in precision against torchvision's float hue
+    (both measured in docs/en/notes/performance.md, "Data").
     """
     shift = round(turns * 180) % 180
     if shift == 0:

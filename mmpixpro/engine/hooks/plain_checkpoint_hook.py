@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.registry import HOOKS
 
-from mmpixpro.utils.checkpoint_digest import add_digest
+from mmpixpro.engine.checkpoint_digest import add_digest
 
 PLAIN_KEY = 'plain_data'
 
@@ -107,7 +107,7 @@ class PlainCheckpointHook(Hook):
     Before a checkpoint is saved, this hook turns them into tensors (same
     dtype), numbers and containers, records their places in
     ``meta['plain_data']``, and adds the digest of every tensor
-    (``meta['tensor_sha256']``, see :mod:`mmpixpro.utils.checkpoint_digest`).
+    (``meta['tensor_sha256']``, see :mod:`mmpixpro.engine.checkpoint_digest`).
     Such a checkpoint loads with a plain ``torch.load(f, weights_only=True)``
     anywhere, without mmpixpro and without allowing any type. After a
     checkpoint is loaded (the digest was checked by the reader), the

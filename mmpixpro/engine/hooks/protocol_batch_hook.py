@@ -5,8 +5,8 @@ from typing import Optional
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 
+from mmpixpro.engine.run_args import option_hint
 from mmpixpro.registry import HOOKS
-from mmpixpro.utils.run_args import option_hint
 
 
 def protocol_batch_message(

@@ -7,8 +7,8 @@ from typing import Optional
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
+from mmpixpro.engine.publish import publish_checkpoint
 from mmpixpro.registry import HOOKS
-from mmpixpro.utils.publish import publish_checkpoint
 
 from ..checkpoint_reader import read_checkpoint
 from ..resume_checkpoint import last_checkpoint_target
@@ -17,7 +17,7 @@ from ..resume_checkpoint import last_checkpoint_target
 @HOOKS.register_module()
 class PublishCheckpointHook(Hook):
     """When training ends, rank 0 writes the published form of the run's
-    last checkpoint (mmpixpro.utils.publish: weights and plain ``meta``,
+    last checkpoint (mmpixpro.engine.publish: weights and plain ``meta``,
     readable by ``torch.load(weights_only=True)`` with nothing imported) as
     ``<out_dir>/<name>_<YYYYMMDD>-<sha256[:8]>.pth``.
 

@@ -26,8 +26,9 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .atomic_file import AtomicFile, output_folder
-from .checkpoint import load_error_reason
+from mmpixpro.utils.atomic_file import AtomicFile, output_folder
+
+from .checkpoint_checks import load_error_reason
 from .checkpoint_digest import DIGEST_KEY, add_digest
 
 # meta keys not published: the config as text (meta['config'] is what

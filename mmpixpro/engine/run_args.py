@@ -1,5 +1,14 @@
-"""Command-line options shared by the training tools (mmpretrain style),
-and advice in the options of the script that runs."""
+"""The training tools' run options (mmpretrain's: ``--work-dir``,
+``--resume``, ``--amp``, ``--auto-scale-lr``, ``--cfg-options``, plus
+``--force-unlock``), applied to a config before anything is built.
+
+What it guarantees: a ``--cfg-options`` value of the wrong type, a run that
+would train nothing and data roots that do not exist stop the tool at once,
+in one line, before a Runner starts; every rank derives the same settings
+from the config and the device type (never from free memory: the pixel
+head's bound, ``gloo`` without GPUs); advice names an option only if the
+running script takes it (:func:`option_hint`).
+"""
 
 import argparse
 import os
@@ -10,8 +19,10 @@ from typing import Optional, Set
 import torch
 from mmengine.config import Config, DictAction
 
-from .cli import add_debug_arg
-from .data_roots import check_data_roots
+from mmpixpro.utils.cli import add_debug_arg
+from mmpixpro.utils.data_roots import check_data_roots
+
+from .cpu_distributed import setup_cpu_distributed
 
 RUN_OPTIONS = ('--work-dir', '--resume', '--amp', '--auto-scale-lr', '--cfg-options')
 # RUN_OPTIONS once this project's training parser was built in this process.
@@ -112,8 +123,6 @@ def merge_run_args(cfg: Config, args: argparse.Namespace) -> Config:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr` in the config')
         cfg.auto_scale_lr.enable = True
     if args.launcher != 'none' and not torch.cuda.is_available():
-        from mmpixpro.engine import setup_cpu_distributed
-
         # NCCL needs GPUs; gloo runs the same job on CPU processes.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         setup_cpu_distributed(cfg)

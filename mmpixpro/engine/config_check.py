@@ -1,4 +1,10 @@
-"""Fail at start on config keys the Runner would silently ignore."""
+"""Fail at start on config keys the Runner would silently ignore.
+
+What it guarantees: a misspelt top-level key (``train_dataloder``) or a
+Runner key with a value of the wrong type stops the run before anything is
+built, in one line naming the key (and the key it resembles); nested keys
+are left to the classes they are passed to, which name an unexpected one.
+"""
 
 import difflib
 from typing import Dict, Tuple

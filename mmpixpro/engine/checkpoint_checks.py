@@ -1,6 +1,13 @@
 """Reading checkpoints as data: one-line errors, and what of a loaded
 checkpoint mmengine would run or our model would not fit.
 
+What it guarantees: a checkpoint that is not read is refused as
+:class:`CheckpointError`, ``cannot load SOURCE: REASON`` in one line (a
+refused pickle names the global it holds, without running it); the fields
+mmengine would parse as Python source are removed before a resume
+(:func:`drop_code_fields`); a state dict that does not fit a model is
+summarised by names and shapes (:func:`state_dict_mismatches`).
+
 The reader itself (local files, URLs, ``weights_only=True``, the digest) is
 :func:`mmpixpro.engine.checkpoint_reader.read_checkpoint`.
 """

@@ -8,7 +8,7 @@ import torch
 from conftest import DEMO_CONFIG
 from mmengine.config import Config
 
-from mmpixpro.utils.run_args import add_run_args, merge_run_args, use_device_bound
+from mmpixpro.engine.run_args import add_run_args, merge_run_args, use_device_bound
 
 
 def launch(*argv):
