@@ -354,3 +354,22 @@ def test_moby_config_slot_never_runs_code(payload, named, target, tmp_path):
         load_pretrained(path)
     assert '\n' not in str(info.value)
     assert not marker.exists()
+
+
+def test_moby_encoder_without_norm2_stops_naming_it(target, tmp_path):
+    """An encoder pre-trained with ``NORM_BEFORE_MLP: bn`` saves no
+    ``norm2`` (its batch norm is built at each call): the load stops naming
+    the missing tensors, before anything is copied."""
+    cfg, model = target
+    with as_yacs():
+        moby_release(cfg, str(tmp_path / 'moby.pth'), moby_config())
+    ckpt = read_checkpoint(str(tmp_path / 'moby.pth'))  # memory-mapped
+    for key in [k for k in ckpt['model'] if '.norm2.' in k]:
+        del ckpt['model'][key]
+    path = str(tmp_path / 'moby_bn.pth')
+    torch.save(ckpt, path)  # the config now an OrderedDict: plain data
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    with pytest.raises(TransferError, match=r'blocks\.0\.norm2\.weight is missing'):
+        load(target, path)
+    after = model.backbone.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in before.items())
