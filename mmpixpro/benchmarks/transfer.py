@@ -4,9 +4,10 @@ loaded.
 The checkpoint is read as data (:func:`read_checkpoint`) and recognised from
 its contents (:mod:`.layouts`: ours, OpenMMLab's, torchvision's, timm's,
 the releases of MoCo, DenseCL, SoCo, SlotCon, PyContrast, PixPro, Swin
-Transformer and MoBY, detectron2's ``.pkl``, safetensors files), which gives its backbone as ``backbone.*`` in our
-names. A rule then maps a prefix of the downstream model's state dict onto a
-prefix of those tensors, e.g. ``backbone.`` -> ``backbone.`` (detectors,
+Transformer and MoBY, detectron2's ``.pkl``, safetensors files), which
+gives its backbone as ``backbone.*`` in our names. A rule then maps a
+prefix of the downstream model's state dict onto a prefix of those
+tensors, e.g. ``backbone.`` -> ``backbone.`` (detectors,
 segmentors) or ``roi_head.shared_head.layer4.`` -> ``backbone.layer4.`` (C4
 detectors).
 """
