@@ -2,16 +2,16 @@
 loaded.
 
 The checkpoint is read as data (:func:`read_checkpoint`) and recognised from
-its contents (:mod:`.layouts`: ours, OpenMMLab's, torchvision's, the
-releases of MoCo, DenseCL, SoCo, SlotCon, PyContrast and PixPro,
-detectron2's ``.pkl``), which gives its backbone as ``backbone.*`` in our
-names. A rule then maps a prefix of the downstream model's state dict onto a
-prefix of those tensors, e.g. ``backbone.`` -> ``backbone.`` (detectors,
+its contents (:mod:`.layouts`: ours, OpenMMLab's, torchvision's, timm's,
+the releases of MoCo, DenseCL, SoCo, SlotCon, PyContrast, PixPro, Swin
+Transformer and MoBY, detectron2's ``.pkl``, safetensors files), which
+gives its backbone as ``backbone.*`` in our names. A rule then maps a
+prefix of the downstream model's state dict onto a prefix of those
+tensors, e.g. ``backbone.`` -> ``backbone.`` (detectors,
 segmentors) or ``roi_head.shared_head.layer4.`` -> ``backbone.layer4.`` (C4
 detectors).
 """
 
-import argparse
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -36,11 +36,14 @@ def read_checkpoint(path: str) -> object:
 
     A PyTorch file is read by mmpixpro's reader
     (:func:`~mmpixpro.engine.checkpoint_reader.read_checkpoint`:
-    ``weights_only=True``, the tensor digest checked) with
-    ``argparse.Namespace`` allowed (the options that the PixPro, SoCo and
-    SlotCon releases save beside the weights); one in torch's zip format is
-    memory-mapped, so that its tensors are not copied. A plain pickle
-    (detectron2's ``.pkl``) is read by
+    ``weights_only=True``, the tensor digest checked) with the types that
+    releases save beside the weights allowed
+    (:data:`~.layouts.ALLOWED_TYPES`: ``argparse.Namespace``, MoBY's yacs
+    config read as a dict); one in torch's zip format is memory-mapped, so
+    that its tensors are not copied. A safetensors file (timm's and the
+    Hugging Face hub's format: a JSON header, then raw tensors, no code) is
+    read by the ``safetensors`` package. A plain pickle (detectron2's
+    ``.pkl``) is read by
     :func:`~mmpixpro.utils.numpy_pickle.load_numpy_pickle`: numpy arrays and
     plain containers only.
 
@@ -51,21 +54,49 @@ def read_checkpoint(path: str) -> object:
     """
     if not is_remote(path) and not osp.isfile(path):
         raise FileNotFoundError(f'pre-trained checkpoint {path!r} not found')
+    from .layouts import ALLOWED_TYPES  # the layouts import TransferError
+
     try:
         local, _ = fetch(path)
         with open(local, 'rb') as f:
-            if f.read(4) != b'PK\x03\x04':  # not torch's zip format
+            head = f.read(9)
+            if is_safetensors(head, osp.getsize(local)):
+                return read_safetensors(local)
+            if head[:4] != b'PK\x03\x04':  # not torch's zip format
                 f.seek(0)
                 first = load_numpy_pickle(f)
                 if not (isinstance(first, int) and first == TORCH_LEGACY_MAGIC):
                     return first  # a plain pickle
         return checkpoint_reader.read_checkpoint(
-            path, mmap=True, allow=[argparse.Namespace]
+            path, mmap=True, allow=list(ALLOWED_TYPES)
         )
+    except TransferError:
+        raise
     except CheckpointError as e:
         raise TransferError(f'cannot load {path!r}: {e.reason}') from None
     except Exception as e:  # not a pickle, or a plain pickle naming code
         raise TransferError(f'cannot load {path!r}: {load_error_reason(e)}') from None
+
+
+def is_safetensors(head: bytes, size: int) -> bool:
+    """Whether a file of ``size`` bytes that starts with ``head`` (its
+    first 9 bytes) is a safetensors file: the length of its JSON header
+    (8 bytes, little-endian) within the file, then the header's ``{``."""
+    if len(head) < 9 or head[8:9] != b'{':
+        return False
+    return 8 + int.from_bytes(head[:8], 'little') <= size
+
+
+def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
+    """The tensors of the safetensors file ``path`` (a flat state dict)."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise TransferError(
+            f'{path!r} is a safetensors file: reading it needs the safetensors '
+            'package (pip install safetensors)'
+        ) from None
+    return load_file(path)
 
 
 def model_state(ckpt: object) -> Optional[Dict[str, torch.Tensor]]:

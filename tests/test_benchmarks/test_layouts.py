@@ -411,6 +411,71 @@ RELEASE_FACTS = {
             ['res={"state_dict":new_model}', '"module.encoder_k."'],
         ),
     ],
+    'MoBY': [
+        (
+            'SwinTransformer/Transformer-SSL',
+            'utils.py',
+            [
+                'save_state={"model":model.state_dict()',
+                '"lr_scheduler":lr_scheduler.state_dict()',
+                '"config":config}',
+            ],
+        ),
+        (
+            'SwinTransformer/Transformer-SSL',
+            'moby_main.py',
+            ['save_checkpoint(config,epoch,model_without_ddp,'],
+        ),
+        (
+            'SwinTransformer/Transformer-SSL',
+            'models/moby.py',
+            [
+                'self.encoder=encoder',
+                'self.encoder_k=encoder_k',
+                'self.projector=MoBYMLP(',
+                'self.projector_k=MoBYMLP(',
+                'self.predictor=MoBYMLP(',
+                'register_buffer("queue1"',
+                'register_buffer("queue2"',
+                'register_buffer("queue_ptr"',
+            ],
+        ),
+        ('SwinTransformer/Transformer-SSL', 'models/build.py', ['num_classes=0,']),
+        ('SwinTransformer/Transformer-SSL', 'config.py', ['import CfgNode as CN']),
+        (
+            'SwinTransformer/Transformer-SSL',
+            'models/swin_transformer.py',
+            [
+                'self.patch_embed=PatchEmbed(',
+                'self.proj=nn.Conv2d(',
+                'self.layers=nn.ModuleList()',
+                'self.qkv=nn.Linear(',
+                'self.relative_position_bias_table=nn.Parameter(',
+                'self.fc1=nn.Linear(',
+                'register_buffer("attn_mask",attn_mask)',
+                'x1=x[:,1::2,0::2,:]',
+                'x=torch.cat([x0,x1,x2,x3],-1)',
+                'self.norm=norm_layer(self.num_features)',
+            ],
+        ),
+        (
+            'SwinTransformer/Swin-Transformer-Object-Detection',
+            'mmcv_custom/checkpoint.py',
+            ['#forMoBY,loadmodelofonlinebranch', 'k.startswith("encoder.")'],
+        ),
+        # the CfgNode that the checkpoint pickles (read as a dict here)
+        (
+            'rbgirshick/yacs',
+            'yacs/config.py',
+            [
+                'classCfgNode(dict):',
+                'self.__dict__[CfgNode.IMMUTABLE]=False',
+                'self.__dict__[CfgNode.DEPRECATED_KEYS]=set()',
+                'self.__dict__[CfgNode.RENAMED_KEYS]={',
+                'self.__dict__[CfgNode.NEW_ALLOWED]=new_allowed',
+            ],
+        ),
+    ],
     'SimCLR converter': [
         (
             'tonylins/simclr-converter',
@@ -513,10 +578,12 @@ def test_timm_convnext_loads_into_mmpretrains_convnext(tmp_path):
         )
     ).eval()
     rules = [dict(model='backbone.', checkpoint='backbone.', required=True)]
-    with pytest.raises(TransferError, match=r'backbone\.norm0\.weight is missing'):
-        transfer_weights(model, path, rules)
-    report = transfer_weights(model, path, rules, fresh=[r'^backbone\.norm[0-2]\.'])
+    report = transfer_weights(model, path, rules)  # the layout's fresh: norm0-2
     assert report['layout'] == 'timm ConvNeXt state dict'
+    fresh = report['modules']['backbone']['fresh']
+    assert fresh == [
+        f'backbone.norm{i}.{p}' for i in range(3) for p in ('weight', 'bias')
+    ]
     assert report['notes'][0].startswith('head.fc.* (the classifier')
     torch.manual_seed(0)
     x = torch.randn(2, 3, 64, 64)
