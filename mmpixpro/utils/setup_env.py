@@ -25,7 +25,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             scope (what ``default_scope='mmpixpro'`` in a config does inside
             a Runner). Defaults to True.
     """
-    from mmpixpro.registry import LOCATIONS  # mmpretrain's: not at import
+    from mmpixpro.registry import LOCATIONS  # imports mmpretrain: only when called
 
     for location in LOCATIONS:
         import_module(location)
