@@ -20,7 +20,9 @@ guarantees:
   data;
 - :mod:`.run_args`, :mod:`.config_check`: a wrong option or config key
   stops the run at start, in one line;
-- :mod:`.cpu_distributed`: the same multi-process job on CPUs (gloo).
+- :mod:`.cpu_distributed`: the same multi-process job on CPUs (gloo);
+- :mod:`.runner_state`: the one place that reads and writes mmengine
+  Runner's private state, against the mmengine releases it names.
 
 Below it, ``utils`` holds the general helpers it builds on (output files
 written atomically, files opened without following links, the decoding
