@@ -138,7 +138,7 @@ def test_paper_schedule(epochs, tmp_path):
     # warm-up over 5 epochs from lr / 100, cosine to 1e-6 at the last epoch.
     tiny = tiny_config(path, tmp_path, max_epochs=epochs)
     runner = Runner.from_cfg(tiny)
-    runner._train_loop = runner.build_train_loop(runner._train_loop)
+    runner.train_loop  # the property builds the loop the schedulers count
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     warmup, cosine = runner.build_param_scheduler(runner.param_schedulers)
     per_epoch = len(runner.train_dataloader)
