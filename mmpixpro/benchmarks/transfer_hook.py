@@ -7,10 +7,10 @@ from typing import List, Optional, Sequence, Tuple
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 
 from mmpixpro.engine.checkpoint_download import is_remote
+from mmpixpro.registry import HOOKS
 from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.checkpoint import drop_code_fields
 from mmpixpro.utils.cli import error_line_first
@@ -50,8 +50,7 @@ def _pretrained_init(module) -> Optional[str]:
     return None
 
 
-# In mmengine's root registry, so that mmdet / mmseg / mmpretrain configs
-# (their own default scopes) find it by its plain name.
+# mmdet / mmseg / mmpretrain configs name it type='mmpixpro.PretrainedTransferHook'.
 @HOOKS.register_module()
 class PretrainedTransferHook(Hook):
     """Load pre-trained weights after the model's own initialisation.
