@@ -1,8 +1,9 @@
 """Run in a fresh process by test_no_patches.py (not a test module).
 
 ``python library_probe.py without CONFIG OUT.json``: mmdet's Runner on
-CONFIG for its iterations, mmpixpro never imported; writes what the run was
-made of (:func:`describe`) and its losses at the last iteration.
+CONFIG for its iterations, mmpixpro not imported; writes what the run was
+made of (:func:`describe`) and its losses, then what ``mmpixpro.Name`` finds
+from mmdet's scope (:func:`found_by_scope`, which imports mmpixpro).
 
 ``python library_probe.py with CONFIG OUT.json``: the libraries' modules
 imported, a snapshot of them (:func:`snapshot`), every module of mmpixpro
@@ -214,6 +215,24 @@ def run(config: str, work_dir: str, custom_imports=None) -> dict:
     return dict(iterations=runner.iter, losses=losses, classes=describe(runner))
 
 
+def found_by_scope() -> dict:
+    """The module of each ``mmpixpro.Name`` an mmdet-scope build finds with
+    mmpixpro not imported before (mmengine imports ``mmpixpro.registry`` for
+    the scope, the registry its ``locations``), None when not found."""
+    from mmdet.registry import DATASETS, HOOKS
+    from mmengine.registry import MODEL_WRAPPERS, DefaultScope
+
+    names = [
+        (HOOKS, 'ProtocolBatchHook'),
+        (HOOKS, 'PlainCheckpointHook'),
+        (DATASETS, 'VOCDatasetWithDifficult'),
+        (MODEL_WRAPPERS, 'CPUDistributedDataParallel'),  # as the Runner looks
+    ]
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        found = {name: registry.get(f'mmpixpro.{name}') for registry, name in names}
+    return {k: getattr(v, '__module__', None) for k, v in found.items()}
+
+
 def main(mode: str, config: str, out: str) -> None:
     result = {}
     if mode == 'with':
@@ -235,6 +254,7 @@ def main(mode: str, config: str, out: str) -> None:
         result['mmpixpro_imported'] = sorted(
             m for m in sys.modules if m.split('.')[0] == 'mmpixpro'
         )
+        result['found_by_scope'] = found_by_scope()
     with open(out, 'w') as f:
         json.dump(result, f)
 

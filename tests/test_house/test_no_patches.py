@@ -118,6 +118,19 @@ def test_an_mmdet_run_is_the_same_with_mmpixpro_imported(probes):
     assert with_['run']['classes'] == classes
 
 
+def test_another_scope_finds_ours_with_nothing_imported(probes):
+    """``mmpixpro.Name`` in an mmdet-scope config needs no custom_imports
+    for the classes of mmpixpro's registries' ``locations`` (the transfer
+    and precise-BN hooks are in ``mmpixpro.benchmarks``, which the
+    benchmark configs import)."""
+    assert probes['without']['found_by_scope'] == {
+        'ProtocolBatchHook': 'mmpixpro.engine.hooks.protocol_batch_hook',
+        'PlainCheckpointHook': 'mmpixpro.engine.hooks.plain_checkpoint_hook',
+        'VOCDatasetWithDifficult': 'mmpixpro.datasets.voc_with_difficult',
+        'CPUDistributedDataParallel': 'mmpixpro.engine.cpu_distributed',
+    }
+
+
 def test_the_snapshot_sees_a_replaced_method(monkeypatch):
     """What the probe compares catches a patch of a library's class (here
     made for the test and undone)."""
