@@ -17,7 +17,9 @@ if TorchVersion(torch.__version__) < TORCH_FLOOR:
     )
 
 # ``_base_ = 'mmpixpro::selfsup/<config>.py'`` resolves once mmpixpro is
-# imported, from any folder and for editable installs too.
+# imported, from any folder (a regular install, or an editable one linked by
+# tools/install.sh): 'mmpixpro' is added to mmengine's MODULE2PACKAGE, the
+# only change importing mmpixpro makes outside its own registries.
 register_config_package()
 
 __all__ = ['__version__', 'version_info']

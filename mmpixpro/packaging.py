@@ -3,76 +3,53 @@
 mmengine resolves ``_base_ = 'mmpixpro::selfsup/<name>.py'`` (and
 ``mmengine.hub.get_config('mmpixpro::...')``) in three steps: the prefix must
 be a key of ``mmengine.config.utils.MODULE2PACKAGE``; the package directory
-comes from ``get_installed_path``; the config is read from
-``<package>/.mim/configs/`` after ``<package>/.mim/model-index.yml`` was
-loaded. :func:`register_config_package` (called by ``import mmpixpro``) does
-the first step and makes the second exact for every kind of install.
+is ``get_installed_path('mmpixpro')``, ``<distribution location>/mmpixpro``;
+the config is read from ``<package>/.mim/configs/`` after
+``<package>/.mim/model-index.yml`` was loaded. :func:`register_config_package`
+(called by ``import mmpixpro``) does the first step: it adds ``mmpixpro`` to
+that dict, the one way mmengine offers to name a package's configs, and
+changes nothing else of mmengine.
 
-``mim`` (0.3.9) finds a package at ``<distribution location>/<name>`` and
-cannot be told otherwise. After a regular install that is the installed
-package; after an editable install (PEP 660, the only kind setuptools >= 80
-makes) it is site-packages, which holds no ``mmpixpro/``: ``mim train / run
-/ search mmpixpro`` fail. :func:`link_editable_install` (run by
-``tools/install.sh`` after its editable install) makes
+The second step needs ``<distribution location>/mmpixpro`` to be the
+package, and mmengine's own ``get_installed_path`` is used as it is. After a
+regular install it is the installed package. After an editable install
+(PEP 660, the only kind setuptools >= 80 makes) the location is
+site-packages, which holds no ``mmpixpro/``: ``mmpixpro::`` configs and
+``mim train / run / search mmpixpro`` fail (``mim`` 0.3.9 finds a package
+there too and cannot be told otherwise). :func:`link_editable_install` (run
+by ``tools/install.sh`` after its editable install) makes
 ``<site-packages>/mmpixpro`` a link to the source package, the layout of a
 regular install: mim and mmengine find ``mmpixpro/.mim/`` there, and
 ``import mmpixpro`` imports the same files (the link is found before
 setuptools' editable finder, which leads to the same folder). The link is
 added to the distribution's ``RECORD``, so ``pip uninstall mmpixpro``
-removes it.
+removes it. This project's tools name configs through
+:func:`config_file`, which reads this package's own ``.mim/`` and needs
+neither.
 """
 
 import json
 import os
 import os.path as osp
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 from urllib.parse import unquote, urlparse
 
 PACKAGE = 'mmpixpro'
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
 MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
-# modules that did `from mmengine.utils import get_installed_path`
-_PATH_USERS = ('mmengine.utils', 'mmengine.config.config', 'mmengine.hub.hub')
 
 
-def _package_path_first(get_installed_path: Callable[[str], str]) -> Callable:
-    """``get_installed_path`` that answers this package's own directory.
-
-    (mmengine joins the distribution's location with the package name, which
-    for a PEP 660 editable install, the only editable kind setuptools >= 80
-    makes, is site-packages and not the source tree.)
-    """
-
-    def wrapped(package: str) -> str:
-        if package == PACKAGE:
-            return PACKAGE_DIR
-        return get_installed_path(package)
-
-    wrapped.__wrapped__ = get_installed_path
-    wrapped.mmpixpro = True
-    return wrapped
-
-
-def register_config_package(modules: Sequence[str] = _PATH_USERS) -> None:
+def register_config_package() -> None:
     """Let mmengine resolve ``mmpixpro::`` config paths; idempotent.
 
-    Adds ``mmpixpro`` to ``MODULE2PACKAGE`` and points mmengine's
-    ``get_installed_path`` at the imported package for ``'mmpixpro'`` (other
-    packages are answered as before). Modules of ``modules`` not imported
-    yet are left alone; ``mmengine.hub`` imported later takes the patched
-    function from ``mmengine.utils``.
+    Adds ``mmpixpro`` to mmengine's ``MODULE2PACKAGE`` (a name added, none
+    changed: the one registration ``import mmpixpro`` makes outside its own
+    registries).
     """
-    import sys
-
-    from mmengine.config import utils as config_utils  # imports the others
+    from mmengine.config import utils as config_utils
 
     config_utils.MODULE2PACKAGE.setdefault(PACKAGE, PACKAGE)
-    for name in modules:
-        module = sys.modules.get(name)
-        original = getattr(module, 'get_installed_path', None)
-        if original is not None and not getattr(original, 'mmpixpro', False):
-            module.get_installed_path = _package_path_first(original)
 
 
 def config_file(name: str) -> str:

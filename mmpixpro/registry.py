@@ -1,33 +1,47 @@
-"""Registries of mmpixpro: children of mmpretrain's, scope ``mmpixpro``.
+"""Registries of mmpixpro, scope ``mmpixpro``.
 
-Every class of this package is registered here and found lazily through
-``locations``. A name without a scope is looked up in mmpixpro first and then
-in its parents (mmpretrain, then mmengine). Classes of other OpenMMLab projects
-are reached with an explicit scope prefix, e.g. ``type='mmdet.FPN'`` or
-``type='mmpretrain.ResNet'``.
+Every class of this package is registered here (and nowhere else) and found
+lazily through ``locations``. A name without a scope is looked up in mmpixpro
+first and then in its parents. Classes of other OpenMMLab projects are
+reached with an explicit scope prefix, e.g. ``type='mmdet.FPN'`` or
+``type='mmpretrain.ResNet'``; ours from their configs as
+``type='mmpixpro.PretrainedTransferHook'``.
 
-Every registry that mmpretrain defines has an ``mmpixpro`` child here, and so
-has every mmengine registry that mmengine builds from without an mmpretrain
-child (functions, inferencers, strategies): with ``default_scope='mmpixpro'``
-mmengine looks for a registry of that scope in the tree of whatever it builds
-(a weight initializer in ``init_weights``, a batch augment in mmpretrain's
-data preprocessor) and warns "Failed to search registry with scope mmpixpro"
-when there is none.
+Most registries are children of mmpretrain's (plain names fall back to
+mmpretrain, then mmengine). ``HOOKS``, ``DATASETS`` and ``MODEL_WRAPPERS``
+hold classes that mmdet's, mmseg's and mmpretrain's Runners build from their
+own scopes (the transfer hooks, ``VOCDatasetWithDifficult``, the CPU DDP
+wrapper): they are children of mmengine's root registries, because
+mmengine's ``Registry.get('mmpixpro.Name')`` from another project's registry
+searches only that registry's children and the root's, not grandchildren
+(mmengine 0.10). Their plain names fall back to mmengine's classes;
+mmpretrain's hooks and datasets are ``mmpretrain.Name`` in our configs.
+Naming the scope also imports this module (mmengine imports
+``<scope>.registry``) and, through ``locations``, the modules that register
+the classes.
+
+Every registry that mmpretrain defines has an ``mmpixpro`` registry in its
+tree here, and so has every mmengine registry that mmengine builds from
+without an mmpretrain child (functions, inferencers, strategies): with
+``default_scope='mmpixpro'`` mmengine looks for a registry of that scope in
+the tree of whatever it builds (a weight initializer in ``init_weights``, a
+batch augment in mmpretrain's data preprocessor) and warns "Failed to search
+registry with scope mmpixpro" when there is none.
 """
 
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import Registry
 from mmpretrain.registry import BATCH_AUGMENTS as MMPRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
-from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 from mmpretrain.registry import EVALUATORS as MMPRETRAIN_EVALUATORS
-from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from mmpretrain.registry import LOG_PROCESSORS as MMPRETRAIN_LOG_PROCESSORS
 from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
 from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
-from mmpretrain.registry import MODEL_WRAPPERS as MMPRETRAIN_MODEL_WRAPPERS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.registry import (
     OPTIM_WRAPPER_CONSTRUCTORS as MMPRETRAIN_OPTIM_WRAPPER_CONSTRUCTORS,
@@ -53,10 +67,12 @@ RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMPRETRAIN_RUNNER_CONSTRUCTORS
 )
 LOOPS = Registry('loop', parent=MMPRETRAIN_LOOPS, locations=['mmpixpro.engine'])
-HOOKS = Registry('hook', parent=MMPRETRAIN_HOOKS, locations=['mmpixpro.engine'])
+# HOOKS, DATASETS, MODEL_WRAPPERS: children of mmengine's (found from other
+# projects' scopes, see above)
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmpixpro.engine'])
 LOG_PROCESSORS = Registry('log processor', parent=MMPRETRAIN_LOG_PROCESSORS)
 DATASETS = Registry(
-    'dataset', parent=MMPRETRAIN_DATASETS, locations=['mmpixpro.datasets']
+    'dataset', parent=MMENGINE_DATASETS, locations=['mmpixpro.datasets']
 )
 DATA_SAMPLERS = Registry(
     'data sampler',
@@ -70,7 +86,7 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=['mmpixpro.models'])
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
-    parent=MMPRETRAIN_MODEL_WRAPPERS,
+    parent=MMENGINE_MODEL_WRAPPERS,
     locations=['mmpixpro.engine'],
 )
 WEIGHT_INITIALIZERS = Registry(

@@ -115,7 +115,8 @@ def test_mim_folder_links_to_the_repository():
 
 def test_mmpixpro_prefix_from_another_folder(tmp_path):
     """A downstream config inherits a PixPro config through ``mmpixpro::``
-    (mmpixpro imported, as in this editable install) and builds."""
+    (mmpixpro imported; this editable install is linked by tools/install.sh)
+    and builds."""
     config = tmp_path / 'downstream' / 'my_pixpro.py'
     config.parent.mkdir()
     config.write_text(
@@ -268,12 +269,10 @@ def test_install_into_fresh_venv_and_mim(tmp_path, demo_checkpoint):
     assert f"'{photos}'" in out
     assert osp.join(package, '.mim', 'tools', 'train.py') in out
 
-    # editable install: mmengine is pointed at the source tree on import
+    # editable install, linked as tools/install.sh links it: mmengine's own
+    # get_installed_path finds <site-packages>/mmpixpro, the source package
     python = fresh_venv(str(tmp_path / 'venv_editable'))
     run([python, *pip_args, '-e', src], cwd=str(work))
-    out = run([python, '-c', RESOLVE], cwd=str(work))
-    assert f'package {osp.join(src, "mmpixpro")}\n' in out and 'threshold 0.5 50' in out
-    # what tools/install.sh runs after its editable install
     with open(osp.join(REPO, 'tools', 'install.sh')) as f:
         link = re.search(
             r'"\$PY" -c \'(import mmpixpro.packaging.*)\'$', f.read(), re.M
@@ -282,6 +281,9 @@ def test_install_into_fresh_venv_and_mim(tmp_path, demo_checkpoint):
     site = run([python, '-c', SITE], cwd=str(work)).strip()
     linked = osp.realpath(osp.join(site, 'mmpixpro'))
     assert linked == osp.realpath(osp.join(src, 'mmpixpro'))
+    out = run([python, '-c', RESOLVE], cwd=str(work))
+    assert f'package {osp.join(site, "mmpixpro")}\n' in out
+    assert 'threshold 0.5 50' in out
     out = run([python, MIM, 'search', 'mmpixpro', '--field', 'config'], str(work))
     assert out.count('config id:') == len(model_index())
     config = 'mmpixpro::benchmarks/mmdet/fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py'

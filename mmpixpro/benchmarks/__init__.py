@@ -1,10 +1,11 @@
 """Fine-tuning PixPro checkpoints in mmdet / mmseg / mmpretrain.
 
 Imported by the benchmark configs (``custom_imports``): registers the
-checkpoint-loading hook and the precise-BN hook in mmengine's root registry
-(found from mmdet / mmseg / mmpretrain scopes), and mmpretrain's
-``ResLayerExtraNorm`` (the C4 RoI shared head with a norm after res5) in
-mmdet's.
+checkpoint-loading hook and the precise-BN hook in mmpixpro's ``HOOKS``
+(named ``mmpixpro.PretrainedTransferHook``, ``mmpixpro.PreciseBNBeforeEvalHook``
+from mmdet / mmseg / mmpretrain scopes), and imports mmpretrain's
+``ResLayerExtraNorm`` (the C4 RoI shared head with a norm after res5), which
+mmpretrain registers in mmdet's registry.
 """
 
 from mmpretrain.models.utils import ResLayerExtraNorm

@@ -19,16 +19,16 @@ import torch
 from mmengine.dataset import DefaultSampler
 from mmengine.dist import get_world_size
 from mmengine.model import is_model_wrapper
-from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmpretrain.engine.hooks import PreciseBNHook
 from mmpretrain.engine.hooks.precise_bn_hook import scaled_all_reduce
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
 
+from mmpixpro.registry import HOOKS
 
-# In mmengine's root registry, so that mmdet / mmseg / mmpretrain configs
-# (their own default scopes) find it by its plain name.
+
+# mmdet / mmseg / mmpretrain configs name it type='mmpixpro.PreciseBNBeforeEvalHook'.
 @HOOKS.register_module()
 class PreciseBNBeforeEvalHook(PreciseBNHook):
     """Recompute BN statistics right before every evaluation, and at the end

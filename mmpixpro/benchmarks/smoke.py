@@ -111,7 +111,7 @@ def smoke_config(cfg: Config, iters: int = 4, images: Optional[int] = None) -> C
         if not str(h.get('type', '')).endswith('ProtocolBatchHook')
     ]
     for hook in hooks:
-        if hook.get('type') == 'PreciseBNBeforeEvalHook':
+        if str(hook.get('type', '')).endswith('PreciseBNBeforeEvalHook'):
             hook['num_samples'] = images
     cfg.custom_hooks = hooks
     coco = any(

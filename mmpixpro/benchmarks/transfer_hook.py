@@ -7,7 +7,6 @@ from typing import List, Optional, Sequence, Tuple
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.registry import HOOKS
 
 from mmpixpro.engine.checkpoint_checks import drop_code_fields
 from mmpixpro.engine.checkpoint_download import is_remote
@@ -18,6 +17,7 @@ from mmpixpro.engine.runner_state import (
     set_checkpoint_to_load,
     train_loop_built,
 )
+from mmpixpro.registry import HOOKS
 from mmpixpro.utils.atomic_file import atomic_open
 from mmpixpro.utils.cli import error_line_first
 from mmpixpro.utils.no_follow import LinkRefusedError
@@ -56,8 +56,7 @@ def _pretrained_init(module) -> Optional[str]:
     return None
 
 
-# In mmengine's root registry, so that mmdet / mmseg / mmpretrain configs
-# (their own default scopes) find it by its plain name.
+# mmdet / mmseg / mmpretrain configs name it type='mmpixpro.PretrainedTransferHook'.
 @HOOKS.register_module()
 class PretrainedTransferHook(Hook):
     """Load pre-trained weights after the model's own initialisation.

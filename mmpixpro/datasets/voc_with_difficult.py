@@ -4,15 +4,11 @@ import xml.etree.ElementTree as ET
 from typing import List
 
 from mmdet.datasets import VOCDataset
-from mmdet.registry import DATASETS as MMDET_DATASETS
 
 from mmpixpro.registry import DATASETS
 
 
-# Also in mmdet's registry: the detection configs (scope mmdet) find it by
-# its plain name there; mmengine resolves a scope prefix only among the root
-# registry's children, and mmpixpro's registries are mmpretrain's.
-@MMDET_DATASETS.register_module()
+# The detection configs (scope mmdet) name it type='mmpixpro.VOCDatasetWithDifficult'.
 @DATASETS.register_module()
 class VOCDatasetWithDifficult(VOCDataset):
     """mmdet's ``VOCDataset`` that trains on the objects marked difficult.

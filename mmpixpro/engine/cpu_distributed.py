@@ -17,12 +17,13 @@ import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
-from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
+from mmpixpro.registry import MODEL_WRAPPERS
 
-# Registered in mmengine's root registry: the Runner looks wrappers up there,
-# where a grandchild scope such as ``mmpixpro.`` is not searched.
+
+# The Runner looks wrappers up in mmengine's root registry, whatever its
+# default scope: configs name it type='mmpixpro.CPUDistributedDataParallel'.
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
     """``MMDistributedDataParallel`` for modules on the CPU.
@@ -71,7 +72,7 @@ def setup_cpu_distributed(cfg: Config) -> None:
             slurm_environment()
         dist.init_process_group(backend='gloo')
     wrapper = dict(
-        type='CPUDistributedDataParallel',
+        type='mmpixpro.CPUDistributedDataParallel',
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False),
     )

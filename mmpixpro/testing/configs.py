@@ -136,7 +136,7 @@ def shrink_config(
         norm = node.get('norm_cfg')
         if not sync_bn and isinstance(norm, dict) and norm.get('type') == 'SyncBN':
             node['norm_cfg'] = dict(norm, type='BN')
-        kind = node.get('type')
+        kind = str(node.get('type', '')).split('.')[-1]  # without the scope
         if small_heads:
             if kind == 'DenseProjector':
                 node['hid_channels'] = 64

@@ -324,7 +324,7 @@ def test_detectron2_protocol_values(config):
     assert backbone.norm_cfg == SYNCBN and backbone.norm_eval is False
     assert backbone.frozen_stages == -1
     # precise BN: 200 iterations of the 16-image batch before the evaluation
-    assert hooks_by_type(cfg)['PreciseBNBeforeEvalHook']['num_samples'] == 3200
+    assert hooks_by_type(cfg)['mmpixpro.PreciseBNBeforeEvalHook']['num_samples'] == 3200
     assert cfg.default_hooks.checkpoint.interval == 5000
 
 
@@ -408,7 +408,7 @@ def test_mask_rcnn_fpn_protocol_network():
     assert len(convs) == 4 + 4 + 4 + 4
     assert all(isinstance(c.bn, torch.nn.SyncBatchNorm) for c in convs)
     assert len(built.roi_head.bbox_head.shared_fcs) == 1
-    rules = hooks_by_type(cfg)['PretrainedTransferHook']['rules']
+    rules = hooks_by_type(cfg)['mmpixpro.PretrainedTransferHook']['rules']
     assert [(r['model'], r['checkpoint']) for r in rules] == [
         ('backbone.', 'backbone.'),
         ('neck.', 'neck.'),
@@ -456,7 +456,7 @@ def test_voc_data_and_metric():
     )
     # difficult objects: trained on (detectron2's VOC loader), ignored by the
     # evaluation (VOC's rule); test_voc_difficult.py runs both
-    assert [d.type for d in datasets] == ['VOCDatasetWithDifficult'] * 2
+    assert [d.type for d in datasets] == ['mmpixpro.VOCDatasetWithDifficult'] * 2
     assert val.type == 'VOCDataset' and cfg.test_dataloader.dataset.type == 'VOCDataset'
     assert cfg.model.roi_head.bbox_head.num_classes == 20
     # detectron2's VOC "AP": VOC07 11-point AP averaged over IoU .50:.05:.95
@@ -632,9 +632,9 @@ def test_semi_supervised_configs(percent):
         type='EpochBasedTrainLoop', max_epochs=12, val_interval=12
     )
     assert cfg.train_dataloader.sampler.type == 'DefaultSampler'
-    rules = hooks_by_type(cfg)['PretrainedTransferHook']['rules']
+    rules = hooks_by_type(cfg)['mmpixpro.PretrainedTransferHook']['rules']
     assert {r['model'] for r in rules} == {'backbone.', 'neck.'}
-    assert 'PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
+    assert 'mmpixpro.PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
 
 
 COCO_TRAIN2017_IMAGES = 118287
@@ -694,11 +694,13 @@ def test_benchmark_loads_our_checkpoint_trains_and_tests(
     config, data, c5_ckpt, tmp_path
 ):
     cfg = shrink(Config.fromfile(config), data[config])
-    precise = 'PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
+    precise = 'mmpixpro.PreciseBNBeforeEvalHook' in hooks_by_type(cfg)
     if precise:  # the check below needs the same pixels at every pass
         walk(cfg._cfg_dict, no_flip)
     if config == FCN:  # the hook also runs in mmseg's Runner (InfiniteSampler)
-        cfg.custom_hooks.append(dict(type='PreciseBNBeforeEvalHook', num_samples=4))
+        cfg.custom_hooks.append(
+            dict(type='mmpixpro.PreciseBNBeforeEvalHook', num_samples=4)
+        )
     hook = find_hook_cfg(cfg)
     model = build_model(cfg)
     report = transfer_weights(model, c5_ckpt, hook.rules, hook.get('fresh', ()))

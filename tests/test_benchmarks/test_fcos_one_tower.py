@@ -176,7 +176,7 @@ def test_one_tower_config_is_the_fcos_recipe_with_other_loading_rules():
     for key in ('model', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
         assert one[key] == two[key], key
     hook, plain = one.custom_hooks
-    assert plain.type == 'PlainCheckpointHook'
+    assert plain.type == 'mmpixpro.PlainCheckpointHook'
     rules = [
         (r['model'], r['checkpoint'], r.get('required', False)) for r in hook.rules
     ]

@@ -51,9 +51,9 @@ def test_smoke_config_shortens_every_stage(small_mask_rcnn):
     assert cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=3, val_interval=3)
     assert cfg.param_scheduler == []
     hooks = {h['type']: h for h in cfg.custom_hooks}
-    assert hooks['PreciseBNBeforeEvalHook']['num_samples'] == 4  # 2 batches of 2
-    assert 'mmpixpro.engine.hooks.ProtocolBatchHook' not in hooks
-    assert 'PretrainedTransferHook' in hooks
+    assert hooks['mmpixpro.PreciseBNBeforeEvalHook']['num_samples'] == 4  # 2 x 2
+    assert 'mmpixpro.ProtocolBatchHook' not in hooks
+    assert 'mmpixpro.PretrainedTransferHook' in hooks
     assert cfg.val_dataloader.dataset.indices == 4
     assert cfg.val_evaluator.ann_file is None
     pack = cfg.val_dataloader.dataset.pipeline[-1]

@@ -135,7 +135,7 @@ def test_only_the_hook_is_added_and_nothing_downloaded(config):
         'mmpixpro.engine.safe_checkpoint_loading',
     ]
     hooks = [h['type'] for h in mine['custom_hooks']]
-    assert hooks == ['PretrainedTransferHook', 'PlainCheckpointHook']
+    assert hooks == ['mmpixpro.PretrainedTransferHook', 'mmpixpro.PlainCheckpointHook']
     assert mine['model']['backbone'].pop('init_cfg') is None
     assert theirs['model']['backbone'].pop('init_cfg')['type'] == 'Pretrained'
     url = 'pretrained' if 'pretrained' in theirs else 'checkpoint_file'

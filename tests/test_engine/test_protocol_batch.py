@@ -46,11 +46,9 @@ def test_the_run_warns_once_at_start(tmp_path, batch, warned):
 
 
 def test_benchmark_configs_reach_it_from_another_scope():
-    """The detectors' configs (mmdet scope) name it by its module path."""
+    """The detectors' configs (mmdet scope) name it with mmpixpro's scope."""
     import mmdet.registry  # noqa: F401  (mmdet's registries)
 
     with DefaultScope.overwrite_default_scope('mmdet'):
-        hook = MMENGINE_HOOKS.build(
-            dict(type='mmpixpro.engine.hooks.ProtocolBatchHook')
-        )
+        hook = MMENGINE_HOOKS.build(dict(type='mmpixpro.ProtocolBatchHook'))
     assert type(hook).__name__ == 'ProtocolBatchHook'

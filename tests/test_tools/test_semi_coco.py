@@ -46,13 +46,13 @@ model = dict(
 )
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[
             dict(model='backbone.', checkpoint='backbone.', required=True),
             dict(model='neck.', checkpoint='neck.'),
         ],
     ),
-    dict(type='PreciseBNBeforeEvalHook', num_samples=4),
+    dict(type='mmpixpro.PreciseBNBeforeEvalHook', num_samples=4),
 ]
 loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 train_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=small))

@@ -17,11 +17,11 @@ d2_warmup_factor = 0.001
 d2_warmup_iters = 1000
 # TEST.PRECISE_BN: BN statistics from 200 iterations of the 16-image batch,
 # right before evaluation (and at the end of training).
-d2_precise_bn = dict(type='PreciseBNBeforeEvalHook', num_samples=200 * 16)
+d2_precise_bn = dict(type='mmpixpro.PreciseBNBeforeEvalHook', num_samples=200 * 16)
 # The lr is set for 16 images per iteration: a run on another total batch
 # says so at start, with the fix (--auto-scale-lr, or the GPU count).
 d2_lr_base_batch = dict(enable=False, base_batch_size=8 * d2_batch_per_gpu)
-d2_protocol_batch = dict(type='mmpixpro.engine.hooks.ProtocolBatchHook')
+d2_protocol_batch = dict(type='mmpixpro.ProtocolBatchHook')
 # Training: shorter side drawn from these (INPUT.MIN_SIZE_TRAIN, "choice"),
 # longer side at most 1333 (INPUT.MAX_SIZE_TRAIN), horizontal flip.
 # Test: shorter side 800, longer at most 1333.

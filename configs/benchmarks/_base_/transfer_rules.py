@@ -7,4 +7,4 @@ backbone_rule = dict(model='backbone.', checkpoint='backbone.', required=True)
 neck_rule = dict(model='neck.', checkpoint='neck.')
 # Checkpoints written as plain data with a digest of their tensors (they load
 # with torch.load(weights_only=True) anywhere); last in every custom_hooks.
-plain_checkpoint_hook = dict(type='PlainCheckpointHook')
+plain_checkpoint_hook = dict(type='mmpixpro.PlainCheckpointHook')

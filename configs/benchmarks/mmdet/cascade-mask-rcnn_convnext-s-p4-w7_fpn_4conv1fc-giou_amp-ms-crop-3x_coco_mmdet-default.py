@@ -25,7 +25,7 @@ checkpoint_file = None
 model = dict(backbone=dict(init_cfg=None))
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
     ),
     {{_base_.plain_checkpoint_hook}},

@@ -17,7 +17,7 @@ _base_ = [
     '../_base_/pixpro_transfer.py',
     '../_base_/d2_protocol.py',
 ]
-# mmpixpro.datasets: VOCDatasetWithDifficult (training; in mmdet's registry).
+# mmpixpro.datasets: mmpixpro.VOCDatasetWithDifficult (training).
 custom_imports = dict(
     imports=[
         'mmpixpro.benchmarks',
@@ -55,7 +55,7 @@ test_pipeline = [
     ),
 ]
 voc_trainval = dict(
-    type='VOCDatasetWithDifficult',
+    type='mmpixpro.VOCDatasetWithDifficult',
     data_root='data/VOCdevkit/',
     filter_cfg=dict(filter_empty_gt=True, min_size=32),
     pipeline=train_pipeline,
@@ -122,7 +122,7 @@ default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [
-    dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
+    dict(type='mmpixpro.PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
     {{_base_.d2_protocol_batch}},
     {{_base_.plain_checkpoint_hook}},

@@ -12,7 +12,7 @@ _base_ = 'fcos_r50_fpn_gn-head_1x_coco_mmdet-default.py'
 
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[
             {{_base_.backbone_rule}},
             {{_base_.neck_rule}},

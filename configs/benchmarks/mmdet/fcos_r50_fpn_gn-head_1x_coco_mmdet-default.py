@@ -22,7 +22,7 @@ model = dict(
 
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[
             {{_base_.backbone_rule}},
             {{_base_.neck_rule}},

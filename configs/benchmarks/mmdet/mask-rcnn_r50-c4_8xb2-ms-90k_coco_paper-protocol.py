@@ -41,7 +41,7 @@ default_hooks = {{_base_.d2_iteration_hooks}}
 log_processor = dict(by_epoch=False)
 
 custom_hooks = [
-    dict(type='PretrainedTransferHook', rules={{_base_.c4_rules}}),
+    dict(type='mmpixpro.PretrainedTransferHook', rules={{_base_.c4_rules}}),
     {{_base_.d2_precise_bn}},
     {{_base_.d2_protocol_batch}},
     {{_base_.plain_checkpoint_hook}},

@@ -53,7 +53,7 @@ log_processor = dict(by_epoch=False)
 
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
     ),
     {{_base_.d2_precise_bn}},

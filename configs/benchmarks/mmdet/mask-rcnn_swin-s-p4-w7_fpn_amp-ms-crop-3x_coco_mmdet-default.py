@@ -20,7 +20,7 @@ pretrained = None
 model = dict(backbone=dict(init_cfg=None))
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
     ),
     {{_base_.plain_checkpoint_hook}},

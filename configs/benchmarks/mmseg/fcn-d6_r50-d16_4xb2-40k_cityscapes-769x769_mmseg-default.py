@@ -41,6 +41,6 @@ model = dict(
 )
 
 custom_hooks = [
-    dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
+    dict(type='mmpixpro.PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
     {{_base_.plain_checkpoint_hook}},
 ]

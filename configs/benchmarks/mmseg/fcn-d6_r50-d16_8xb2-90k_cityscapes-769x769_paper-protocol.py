@@ -81,7 +81,7 @@ param_scheduler = [
 default_hooks = {{_base_.d2_iteration_hooks}}
 auto_scale_lr = {{_base_.d2_lr_base_batch}}
 custom_hooks = [
-    dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
+    dict(type='mmpixpro.PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
     {{_base_.d2_protocol_batch}},
     {{_base_.plain_checkpoint_hook}},
 ]

@@ -19,6 +19,6 @@ custom_imports = dict(
 checkpoint_file = None
 model = dict(backbone=dict(init_cfg=None))
 custom_hooks = [
-    dict(type='PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
+    dict(type='mmpixpro.PretrainedTransferHook', rules=[{{_base_.backbone_rule}}]),
     {{_base_.plain_checkpoint_hook}},
 ]

@@ -1,7 +1,7 @@
 """Random resized crop and flip that record the view's box in the image."""
 
 import math
-from typing import Optional
+from typing import List, Optional
 
 import cv2
 import mmcv
@@ -116,6 +116,10 @@ class RandomFlipWithCoord(RandomFlip):
     Args:
         prob (float): Flip probability. Defaults to 0.5.
     """
+
+    # mmcv's cache_randomness appends the method's name to the class's own
+    # list, else to the inherited one: a list of its own leaves RandomFlip's.
+    _methods_with_randomness: List[str] = []
 
     def __init__(self, prob: float = 0.5, direction: str = 'horizontal'):
         if direction != 'horizontal':

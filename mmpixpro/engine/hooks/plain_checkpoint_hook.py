@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
-from mmengine.registry import HOOKS
 
 from mmpixpro.engine.checkpoint_digest import add_digest
+from mmpixpro.registry import HOOKS
 
 PLAIN_KEY = 'plain_data'
 
@@ -93,9 +93,8 @@ def from_plain(checkpoint: dict) -> int:
     return len(record)
 
 
-# In mmengine's root registry, as PretrainedTransferHook: the benchmark
-# configs (mmdet / mmseg / mmpretrain scopes) find it by its plain name, and
-# pre-training configs through mmpixpro's parents.
+# The benchmark configs (mmdet / mmseg / mmpretrain scopes) name it
+# type='mmpixpro.PlainCheckpointHook'.
 @HOOKS.register_module()
 class PlainCheckpointHook(Hook):
     """Write checkpoints as plain data with a SHA-256 digest of their

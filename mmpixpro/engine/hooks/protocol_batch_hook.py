@@ -57,7 +57,8 @@ class ProtocolBatchHook(Hook):
     Configs without ``auto_scale_lr.base_batch_size`` are not checked.
 
     From another scope (mmdet, mmseg configs) it is
-    ``type='mmpixpro.engine.hooks.ProtocolBatchHook'`` (found by its module).
+    ``type='mmpixpro.ProtocolBatchHook'`` (mmengine imports ``mmpixpro.registry``
+    for the scope, which imports this module through its ``locations``).
     """
 
     priority = 'VERY_LOW'
