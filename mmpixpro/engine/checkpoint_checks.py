@@ -84,7 +84,15 @@ def state_dict_mismatches(model, checkpoint: dict, revise_keys=()) -> str:
         for k, v in own.items()
         if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape
     ]
-    missing = [k for k in own if k not in state and 'num_batches_tracked' not in k]
+    # a module's extra state (PixelHead's recorded bound) is its own to
+    # require or not: checkpoints written before it existed load
+    missing = [
+        k
+        for k in own
+        if k not in state
+        and 'num_batches_tracked' not in k
+        and k.rsplit('.', 1)[-1] != '_extra_state'
+    ]
     unexpected = [k for k in state if k not in own]
     parts = []
     for what, items in (

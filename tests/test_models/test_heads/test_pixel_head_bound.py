@@ -7,6 +7,7 @@ import logging
 import pytest
 from mmengine.logging import MMLogger
 
+from mmpixpro.engine.checkpoint_checks import state_dict_mismatches
 from mmpixpro.models import PixelHead
 
 PPM = dict(type='PixelPropagationModule', in_channels=8)
@@ -57,6 +58,12 @@ def test_a_checkpoint_without_the_bound_keeps_the_configured_one():
     missing, unexpected = other.load_state_dict(state, strict=True)
     assert missing == [] and unexpected == []
     assert other.max_elements == 77 and other.ppm.max_elements == 77
+    # the strict load_from check of FaultTolerantRunner agrees: it fits
+    assert state_dict_mismatches(other, state) == ''
+    del state['ppm.transform.weight']
+    assert state_dict_mismatches(other, state).startswith(
+        '1 missing: ppm.transform.weight'
+    )
 
 
 def test_the_head_bounds_its_ppm():
