@@ -120,22 +120,22 @@ def learned(path):
     return {k: v for k, v in state.items() if 'num_batches_tracked' not in k}
 
 
-def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
+def resume_is_exact(config, tmp_path, photos) -> None:
     """Two epochs straight against a run stopped after epoch 1 and resumed:
     the same weights, target, optimiser state and tau, drop path included
     (IterSeedHook; lr 1e-3 from the start, so that other drop-path masks
     would show)."""
     constant = dict(param_scheduler=[])
-    straight = small_run(SWIN_C5, tmp_path / 'straight', photos, 2, **constant)
+    straight = small_run(config, tmp_path / 'straight', photos, 2, **constant)
     Runner.from_cfg(straight).train()
-    stopped = small_run(SWIN_C5, tmp_path / 'stopped', photos, 2, **constant)
+    stopped = small_run(config, tmp_path / 'stopped', photos, 2, **constant)
     stopped = Runner.from_cfg(stopped)
     stopped.register_hook(StopAfterEpoch(1), 'LOWEST')
     with pytest.raises(Interrupted):
         stopped.train()
     assert stopped.iter == 2 and not (tmp_path / 'stopped' / 'epoch_2.pth').exists()
     resumed = small_run(
-        SWIN_C5, tmp_path / 'resumed', photos, 2, resume=True, **constant
+        config, tmp_path / 'resumed', photos, 2, resume=True, **constant
     )
     resumed.work_dir = str(tmp_path / 'stopped')
     runner = Runner.from_cfg(resumed)
@@ -153,26 +153,35 @@ def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
     assert changed, 'the second epoch changed nothing: the check proves nothing'
 
 
-def test_load_from_is_strict_about_the_backbone(photos, tmp_path):
-    """load_from of a Swin checkpoint into its own config loads every tensor
-    (the run starts from it); into the ConvNeXt config it stops, listing what
-    does not fit."""
-    first = small_run(SWIN_C5, tmp_path / 'first', photos, 1)
+def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
+    resume_is_exact(SWIN_C5, tmp_path, photos)
+
+
+def load_from_is_strict(config, other, tmp_path, photos, parts=('backbone.',)):
+    """load_from of a checkpoint of ``config`` into its own config loads
+    every tensor of ``parts`` (the run starts from it); into the config
+    ``other`` it stops, listing what does not fit."""
+    first = small_run(config, tmp_path / 'first', photos, 1)
     Runner.from_cfg(first).train()
     ckpt = str(tmp_path / 'first' / 'epoch_1.pth')
     saved = learned(ckpt)
 
-    again = small_run(SWIN_C5, tmp_path / 'again', photos, 1, load_from=ckpt)
+    again = small_run(config, tmp_path / 'again', photos, 1, load_from=ckpt)
     again.optim_wrapper.optimizer.lr = 0.0
     runner = FaultTolerantRunner.from_cfg(again)
     runner.train()
     own = runner.model.state_dict()
     for key, value in saved.items():
-        if key.startswith('backbone.'):
+        if key.startswith(parts):
             assert torch.equal(own[key], value), key
 
-    other = small_run(CONVNEXT_C5, tmp_path / 'other', photos, 1, load_from=ckpt)
+    other = small_run(other, tmp_path / 'other', photos, 1, load_from=ckpt)
     runner = FaultTolerantRunner.from_cfg(other)
     with pytest.raises(RuntimeError, match='does not fit the model of this config'):
         runner.train()
     assert runner.iter == 0
+
+
+def test_load_from_is_strict_about_the_backbone(photos, tmp_path):
+    """A Swin checkpoint into its own config and into the ConvNeXt one."""
+    load_from_is_strict(SWIN_C5, CONVNEXT_C5, tmp_path, photos)
