@@ -4,7 +4,6 @@ and the hooks; every backbone tensor, and every pyramid tensor after pyramid
 pre-training, loads unconverted; mmdet's train.py fine-tunes from load_from;
 a wrong pairing stops with one line naming both architectures."""
 
-import json
 import os.path as osp
 
 import pytest
@@ -13,14 +12,20 @@ from conftest import PHOTOS, REPO, scope_and_message_hub_kept
 from helpers import build_downstream
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
-from test_downstream_train import learned, mmdet_train, tensors
-from test_swin_convnext_transfer import ADDED, SWIN_T_1X, small, without_scope
+from test_downstream_train import tensors
+from test_swin_convnext_transfer import (
+    ADDED,
+    SWIN_T_1X,
+    mmdet_train_fine_tunes,
+    small,
+    stops_with_one_line,
+    without_scope,
+)
 
-from mmpixpro.benchmarks import TransferError, transfer_weights
+from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.transfer import find_hook_cfg
 from mmpixpro.registry import MODELS
-from mmpixpro.testing import coco_split_folders, pretrain, tiny_config, toy_data
+from mmpixpro.testing import pretrain, tiny_config, toy_data
 
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
@@ -150,31 +155,9 @@ def test_the_checkpoint_loads_unconverted(reading, checkpoints):
 
 
 def test_mmdet_train_py_fine_tunes_the_vit_from_load_from(checkpoints, coco, tmp_path):
-    """mmdet's own train.py, the small ViT Mask R-CNN and the pyramid
-    pre-training checkpoint as load_from: backbone and pyramid loaded by the
-    hook, two iterations trained."""
-    root, val_ann = coco
-    ckpt = checkpoints['vit_p3-p6']
-    cfg = small(VIT_1X, root, val_ann=val_ann, dataset_edit=coco_split_folders)
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only
-    config = str(tmp_path / 'vit_small.py')
-    cfg.dump(config)
-    work_dir = tmp_path / 'run'
-    log = mmdet_train(config, work_dir, f'load_from={ckpt}')
-    assert f'Pre-trained checkpoint (from load_from): {ckpt}' in log
-    assert 'unexpected key' not in log
-    with open(work_dir / 'transfer_report.json') as f:
-        report = json.load(f)
-    pretrained = tensors(ckpt)
-    for module in ('backbone', 'neck'):
-        entry = report['modules'][module]
-        assert set(entry['loaded']) == {k for k in pretrained if k.startswith(module)}
-        assert not entry['fresh']
-    finetuned = tensors(work_dir / 'iter_2.pth')
-    assert any(
-        not torch.equal(finetuned[k], v)
-        for k, v in learned(pretrained, 'backbone.').items()
-    ), 'two iterations changed nothing'
+    """The ViT Mask R-CNN from the pyramid checkpoint, by mmdet's train.py:
+    backbone and pyramid loaded by the hook, two iterations trained."""
+    mmdet_train_fine_tunes(VIT_1X, checkpoints['vit_p3-p6'], coco, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -188,15 +171,4 @@ def test_mmdet_train_py_fine_tunes_the_vit_from_load_from(checkpoints, coco, tmp
 def test_a_wrong_pairing_stops_with_one_line(
     config, checkpoint, ours, theirs, checkpoints, coco, tmp_path
 ):
-    root, val_ann = coco
-    cfg = small(config, root, val_ann=val_ann, dataset_edit=coco_split_folders)
-    cfg.load_from = checkpoints[checkpoint]
-    cfg.work_dir = str(tmp_path / 'run')
-    runner = Runner.from_cfg(cfg)
-    with pytest.raises(TransferError) as error:
-        runner.train()
-    message = str(error.value)
-    assert '\n' not in message and runner.iter == 0
-    checkpoint_side, config_side = message.split("the config's a ")
-    assert ours in checkpoint_side.split('its backbone is a ')[1]
-    assert theirs in config_side
+    stops_with_one_line(config, checkpoints[checkpoint], ours, theirs, coco, tmp_path)

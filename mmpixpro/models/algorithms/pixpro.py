@@ -174,6 +174,11 @@ class PixPro(BaseSelfSupervisor):
             raise ValueError('PixPro needs a backbone with `out_indices`')
         if not isinstance(self.backbone, VisionTransformer):
             return [i + 2 for i in indices]
+        if len(indices) != 1:
+            raise ValueError(
+                'PixPro takes one output of a plain ViT (all its layers are at '
+                f'the patch stride), got out_indices {list(indices)}'
+            )
         stride = self.backbone.patch_embed.projection.stride[0]
         if stride & (stride - 1):
             raise ValueError(

@@ -6,18 +6,18 @@ drop path, an exact resume, strict load_from."""
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.registry import DefaultScope
 from test_pixpro_swin_convnext import (
+    PYRAMID_SHAPES,
     SELFSUP,
     SWIN_C5,
     build,
     load_from_is_strict,
+    pairs_at,
     resume_is_exact,
-    samples,
+    target_has_no_drop_path,
 )
 
-from mmpixpro.models.utils.pixel_pairs import pixel_pair_mask
 from mmpixpro.registry import MODELS
 
 S = '8xb64-amp-coslr-100e_in1k.py'
@@ -35,56 +35,31 @@ def test_levels_are_named_by_their_stride(tmp_path):
 
 @pytest.mark.parametrize('path', [VIT_C4, VIT_PYRAMID], ids=osp.basename)
 def test_the_pair_rule_runs_at_the_real_strides(path, tmp_path):
-    """96 x 128 views give the stride-16 map 6 x 8 and P3-P6 12 x 16 ... 2 x 2;
-    the head's positive pairs are the pair rule's on exactly these maps."""
-    model = build(path, tmp_path).train()
-    torch.manual_seed(0)
-    views = [torch.randn(2, 3, 96, 128) for _ in range(2)]
-    coords = torch.tensor(
-        [[[0.0, 0.0, 0.8, 0.7], [0.1, 0.2, 0.9, 1.0]],
-         [[0.9, 0.1, 0.2, 0.9], [0.3, 0.0, 1.0, 0.6]]]
-    )  # fmt: skip
-    last, dense = model.encode(model.online_net(), views[0])
-    assert tuple(last.shape[-2:]) == (6, 8)  # stride 16
-    pyramid = 'p3-p6' in path
-    shapes = [(12, 16), (6, 8), (3, 4), (2, 2)] if pyramid else [(6, 8)]
-    assert [tuple(x.shape[-2:]) for x in dense] == shapes
-    assert all(x.size(1) == 256 for x in dense)  # the projector's output
-    losses = model.loss(views, samples(coords))
-    expected = torch.stack(
-        [
-            pixel_pair_mask(coords[:, 0], coords[:, 1], s, s, 0.7).sum((1, 2)).float()
-            for s in shapes
-        ]
-    ).mean()
-    assert losses['num_pos_pairs'] == pytest.approx(expected.item())
-    assert expected > 0
-    assert torch.isfinite(losses['loss_pixel'])
+    """96 x 128 views give the stride-16 map 6 x 8 and P3-P6 12 x 16 ...
+    2 x 2; the head's pairs are the pair rule's on these maps."""
+    shapes = PYRAMID_SHAPES if 'p3-p6' in path else [(6, 8)]
+    pairs_at(path, tmp_path, (6, 8), shapes)
 
 
 def test_the_target_has_no_drop_path(tmp_path):
-    """The target pass is the same twice, the online pass (drop path 0.1)
-    is not."""
-    model = build(VIT_C4, tmp_path).train()
-    torch.manual_seed(0)
-    img = torch.randn(8, 3, 64, 64)
-    online, target = model.online_net(), model.target_net.module
-    with torch.no_grad():
-        t1, t2 = model.encode(target, img)[1][0], model.encode(target, img)[1][0]
-        o1, o2 = model.encode(online, img)[1][0], model.encode(online, img)[1][0]
-    assert torch.equal(t1, t2)
-    assert not torch.equal(o1, o2)
-    rates = [m.drop_prob for m in model.backbone.modules() if hasattr(m, 'drop_prob')]
-    assert max(rates) == pytest.approx(0.1)
+    """Drop path 0.1 online, none in the target."""
+    target_has_no_drop_path(VIT_C4, tmp_path, 0.1)
 
 
-def test_a_patch_stride_without_a_level_name_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        (dict(patch_size=14), 'a patch stride of 14 has no such name'),
+        (dict(out_indices=[0, 1]), r'one output of a plain ViT .* \[0, 1\]'),
+    ],
+)
+def test_a_vit_without_one_named_level_is_refused(change, message, tmp_path):
     from helpers import tiny_config
 
     cfg = tiny_config(VIT_C4, tmp_path)
-    cfg.model.backbone.patch_size = 14
+    cfg.model.backbone.update(change)
     with DefaultScope.overwrite_default_scope('mmpixpro'):
-        with pytest.raises(ValueError, match='a patch stride of 14 has no such name'):
+        with pytest.raises(ValueError, match=message):
             MODELS.build(cfg.model)
 
 
