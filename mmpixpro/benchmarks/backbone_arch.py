@@ -1,7 +1,7 @@
 """Tell a checkpoint's backbone architecture from its tensors, and say which
 config overrides fit another ResNet depth.
 
-Three families are told apart by their tensor names under ``backbone.``
+Four families are told apart by their tensor names under ``backbone.``
 (mmdet / mmseg / mmpretrain names):
 
 - ResNet (``layer{i}.{j}.conv{k}``): a ResNet of depth ``d`` has
@@ -16,6 +16,10 @@ Three families are told apart by their tensor names under ``backbone.``
   window ``w``.
 - ConvNeXt (mmpretrain's, ``stages.{i}.{j}.depthwise_conv``): the blocks and
   channels per stage.
+- plain ViT (mmpretrain's ``VisionTransformer``, ``layers.{j}.attn.qkv``):
+  the width ``C`` and patch size from the patch embedding, the layers, the
+  MLP width from the first MLP layer (the heads split ``qkv`` without a
+  tensor of their own: not told).
 
 Known sizes get the names of mmpretrain's arch tables (``Swin-T``,
 ``ConvNeXt-S``). Fine-tuning a checkpoint of another architecture would
@@ -174,6 +178,20 @@ def convnext_arch(
     return tuple(depths), channels
 
 
+def vit_arch(
+    state: Mapping[str, Any], prefix: str = 'backbone.'
+) -> Optional[Tuple[int, int, int, int]]:
+    """``(embed_dims, num_layers, feedforward_channels, patch_size)`` of the
+    plain ViT under ``prefix`` (mmpretrain names), or ``None``."""
+    embed = state.get(f'{prefix}patch_embed.projection.weight')
+    pattern = re.compile(re.escape(prefix) + r'layers\.(\d+)\.attn\.qkv\.weight$')
+    layers = {match[1] for match in map(pattern.match, state) if match}
+    mlp = state.get(f'{prefix}layers.0.ffn.layers.0.0.weight')
+    if embed is None or not layers or mlp is None:
+        return None
+    return int(embed.shape[0]), len(layers), int(mlp.shape[0]), int(embed.shape[-1])
+
+
 def _dashed(values) -> str:
     return '-'.join(map(str, values))
 
@@ -195,9 +213,11 @@ def _known(table: Mapping[str, Mapping], **arch) -> Optional[str]:
 
 def backbone_name(state: Mapping[str, Any], prefix: str = 'backbone.') -> Optional[str]:
     """The architecture of the backbone under ``prefix``, in words:
-    ``'ResNet-50'``, ``'Swin-T (window 7)'``, ``'ConvNeXt-S'``, or the sizes
-    of one of these families that has no name (``'Swin (embed 24, depths
-    1-1-2-1, heads 3-6-12-24, window 7)'``); ``None`` for anything else."""
+    ``'ResNet-50'``, ``'Swin-T (window 7)'``, ``'ConvNeXt-S'``,
+    ``'ViT-B/16'``, or the sizes of one of these families that has no name
+    (``'Swin (embed 24, depths 1-1-2-1, heads 3-6-12-24, window 7)'``,
+    ``'ViT (embed 192, 2 layers, MLP 768, patch 16)'``); ``None`` for
+    anything else."""
     depth = resnet_depth(state, prefix)
     if depth is not None:
         return f'ResNet-{depth}'
@@ -227,6 +247,20 @@ def backbone_name(state: Mapping[str, Any], prefix: str = 'backbone.') -> Option
         if short is not None:
             return f'ConvNeXt-{short}'
         return f'ConvNeXt (channels {_dashed(channels)}, depths {_dashed(depths)})'
+    vit = vit_arch(state, prefix)
+    if vit is not None:
+        from mmpretrain.models.backbones import VisionTransformer
+
+        embed, layers, mlp, patch = vit
+        short = _known(
+            VisionTransformer.arch_zoo,
+            embed_dims=embed,
+            num_layers=layers,
+            feedforward_channels=mlp,
+        )
+        if short is not None:
+            return f'ViT-{short}/{patch}'
+        return f'ViT (embed {embed}, {layers} layers, MLP {mlp}, patch {patch})'
     return None
 
 

@@ -11,11 +11,11 @@ Each group of sizes is changed only when asked, so the same function serves
   ``shrink_config(cfg, depth, sync_bn=False)`` (another ResNet depth, BN for
   a single process).
 
-Swin Transformer and ConvNeXt backbones have no depth: ``small_backbone``
-gives them a quarter of their widths and a third of their blocks per stage
-(at least one), the factor ResNet-50 -> ResNet-18 gives the widths, so a
-small pre-training config and a small benchmark config of one backbone build
-the same network.
+Swin Transformer, ConvNeXt and plain ViT backbones have no depth:
+``small_backbone`` gives them a quarter of their widths (the factor ResNet-50
+-> ResNet-18 gives the widths) and a third of their blocks per stage (at least
+one; a ViT: 2 layers), so a small pre-training config and a small benchmark
+config of one backbone build the same network.
 """
 
 from typing import Callable, Optional, Tuple, Union
@@ -33,9 +33,25 @@ SWIN_DEFAULTS = dict(embed_dims=96, depths=(2, 2, 6, 2))
 def small_backbone(backbone: dict) -> Optional[list]:
     """Make a Swin Transformer or ConvNeXt backbone config small, in place:
     a quarter of the widths, a third of the blocks per stage (at least one);
-    heads and window stay. Returns its stage widths before, ``None`` (and
-    changes nothing) for another backbone."""
+    heads and window stay. A plain ViT (mmpretrain's ``VisionTransformer``):
+    a quarter of the width, heads and MLP width (64 channels a head, as
+    ViT-B's), 2 layers; patch size and image size stay. Returns its stage
+    widths before (a ViT: its one width), ``None`` (and changes nothing) for
+    another backbone."""
     kind = str(backbone.get('type', '')).split('.')[-1]
+    if kind == 'VisionTransformer':
+        arch = backbone.get('arch', 'base')
+        if isinstance(arch, str):
+            from mmpretrain.models.backbones import VisionTransformer
+
+            arch = VisionTransformer.arch_zoo[arch.lower()]
+        backbone['arch'] = dict(
+            embed_dims=arch['embed_dims'] // 4,
+            num_layers=2,
+            num_heads=max(1, arch['num_heads'] // 4),
+            feedforward_channels=arch['feedforward_channels'] // 4,
+        )
+        return [arch['embed_dims']]
     if kind == 'SwinTransformer':
         embed = backbone.get('embed_dims', SWIN_DEFAULTS['embed_dims'])
         depths = backbone.get('depths', SWIN_DEFAULTS['depths'])
@@ -84,10 +100,10 @@ def shrink_config(
             (``in/out/feat_channels`` of 2048 and 1024, the C2-C5 list: 4x
             fewer).
         sync_bn: False: SyncBN layers become BN (one process, no Runner).
-        small_swin_convnext: A Swin Transformer / ConvNeXt backbone made
-            small (:func:`small_backbone`); the widths fed by it follow (its
-            stage widths list, its last two widths as ``in/out/feat_channels``:
-            4x fewer).
+        small_swin_convnext: A Swin Transformer / ConvNeXt / plain ViT
+            backbone made small (:func:`small_backbone`); the widths fed by it
+            follow (its stage widths list, its last two widths as
+            ``in/out/feat_channels``: 4x fewer).
         cpu: No activation checkpointing (``with_cp``) and no mixed precision
             (``AmpOptimWrapper`` becomes ``OptimWrapper``): what the GPU
             configs switch on, for a run on CPU.

@@ -4,7 +4,7 @@ stops with."""
 
 import pytest
 from mmdet.models.backbones import SwinTransformer
-from mmpretrain.models.backbones import ConvNeXt, ResNet
+from mmpretrain.models.backbones import ConvNeXt, ResNet, VisionTransformer
 
 from mmpixpro.benchmarks.backbone_arch import arch_mismatch, backbone_name
 
@@ -22,6 +22,9 @@ BACKBONES = {
     'ConvNeXt-T': lambda: ConvNeXt('tiny', out_indices=[0, 1, 2, 3]),
     'ConvNeXt-S': lambda: ConvNeXt('small', out_indices=[0, 1, 2, 3]),
     'ResNet-50': lambda: ResNet(50),
+    # the pre-training and Mask R-CNN configs' ViT; another patch size
+    'ViT-B/16': lambda: VisionTransformer('b', patch_size=16, out_type='featmap'),
+    'ViT-B/32': lambda: VisionTransformer('b', patch_size=32, out_type='featmap'),
 }
 
 
@@ -48,6 +51,11 @@ def test_each_backbone_is_named(states):
         ('Swin-B (window 12)', 'Swin-T (window 7)'),
         ('ConvNeXt-S', 'ConvNeXt-T'),
         ('ResNet-50', 'ConvNeXt-T'),
+        ('ViT-B/16', 'Swin-T (window 7)'),
+        ('Swin-T (window 7)', 'ViT-B/16'),
+        ('ViT-B/16', 'ResNet-50'),
+        ('ConvNeXt-T', 'ViT-B/16'),
+        ('ViT-B/32', 'ViT-B/16'),
     ],
 )
 def test_a_wrong_pairing_is_one_line_naming_both(ours, theirs, states):

@@ -16,6 +16,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from test_swin_convnext_transfer import PAIRS as SWIN_CONVNEXT
+from test_vit_transfer import VIT_1X
 from torch.utils.data import DataLoader
 
 from mmpixpro.analysis.compare_benchmarks import read_run
@@ -68,6 +69,7 @@ PROTOCOL_SUFFIXES = (
     '_paper-arch.py',
     '_mmdet-default.py',
     '_mmseg-default.py',
+    '_mmpixpro.py',  # ours where mmdet has no config for the backbone (ViT)
 )
 
 RPN = {'rpn_head.rpn_conv', 'rpn_head.rpn_cls', 'rpn_head.rpn_reg'}
@@ -254,8 +256,9 @@ def test_every_benchmark_config_is_tested_and_says_its_protocol():
         for p in glob.glob(osp.join(BENCH, '**', '*.py'), recursive=True)
         if '_base_' not in p
     }
-    # the Swin / ConvNeXt ones: tests/test_benchmarks/test_swin_convnext_transfer.py
-    others = {osp.join(BENCH, config) for config in SWIN_CONVNEXT}
+    # the Swin / ConvNeXt ones: tests/test_benchmarks/test_swin_convnext_transfer.py;
+    # the ViT one: tests/test_benchmarks/test_vit_transfer.py
+    others = {osp.join(BENCH, config) for config in [*SWIN_CONVNEXT, VIT_1X]}
     assert found == {*ALL, *SEMI.values(), FCOS_ONE_TOWER, *others}
     for path in found:
         assert path.endswith(PROTOCOL_SUFFIXES), path

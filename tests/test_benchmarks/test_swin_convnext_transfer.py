@@ -174,18 +174,17 @@ def test_the_checkpoint_loads_unconverted(config, checkpoints):
         assert 'neck.* starts fresh: the checkpoint has no neck.*' in report['notes']
 
 
-def test_mmdet_train_py_fine_tunes_swin_from_load_from(checkpoints, coco, tmp_path):
-    """mmdet's own train.py, the small Swin-T Mask R-CNN 1x config and the
-    FPN pre-training checkpoint as load_from: backbone and FPN loaded by the
+def mmdet_train_fine_tunes(config, ckpt, coco, tmp_path) -> None:
+    """mmdet's own train.py, the small ``config`` and a pyramid / FPN
+    pre-training checkpoint as load_from: backbone and neck loaded by the
     hook, two iterations trained."""
     root, val_ann = coco
-    ckpt = checkpoints['pixpro_swin-t_p3-p6']
-    cfg = small(SWIN_T_1X, root, val_ann=val_ann, dataset_edit=coco_split_folders)
+    cfg = small(config, root, val_ann=val_ann, dataset_edit=coco_split_folders)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only
-    config = str(tmp_path / 'swin_small.py')
-    cfg.dump(config)
+    path = str(tmp_path / 'small.py')
+    cfg.dump(path)
     work_dir = tmp_path / 'run'
-    log = mmdet_train(config, work_dir, f'load_from={ckpt}')
+    log = mmdet_train(path, work_dir, f'load_from={ckpt}')
     assert f'Pre-trained checkpoint (from load_from): {ckpt}' in log
     assert 'unexpected key' not in log
     with open(work_dir / 'transfer_report.json') as f:
@@ -200,6 +199,13 @@ def test_mmdet_train_py_fine_tunes_swin_from_load_from(checkpoints, coco, tmp_pa
         not torch.equal(finetuned[k], v)
         for k, v in learned(pretrained, 'backbone.').items()
     ), 'two iterations changed nothing'
+
+
+def test_mmdet_train_py_fine_tunes_swin_from_load_from(checkpoints, coco, tmp_path):
+    """The Swin-T Mask R-CNN 1x config from the Swin-T FPN checkpoint."""
+    mmdet_train_fine_tunes(
+        SWIN_T_1X, checkpoints['pixpro_swin-t_p3-p6'], coco, tmp_path
+    )
 
 
 def release_checkpoint(kind, cfg, path):
@@ -284,6 +290,24 @@ def test_mmseg_runner_fine_tunes_from_a_supervised_classifier(tmp_path):
     assert any('mIoU' in key for key in runner.message_hub.log_scalars)
 
 
+def stops_with_one_line(config, ckpt, ours, theirs, coco, tmp_path) -> None:
+    """Training ``config`` from ``ckpt`` stops before the first iteration
+    with one line whose checkpoint side names ``ours``, config side
+    ``theirs``."""
+    root, val_ann = coco
+    cfg = small(config, root, val_ann=val_ann, dataset_edit=coco_split_folders)
+    cfg.load_from = ckpt
+    cfg.work_dir = str(tmp_path / 'run')
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(TransferError) as error:
+        runner.train()
+    message = str(error.value)
+    assert '\n' not in message and runner.iter == 0
+    checkpoint_side, config_side = message.split("the config's a ")
+    assert ours in checkpoint_side.split('its backbone is a ')[1]
+    assert theirs in config_side
+
+
 @pytest.mark.parametrize(
     'config, ours, theirs',
     [
@@ -296,18 +320,8 @@ def test_mmseg_runner_fine_tunes_from_a_supervised_classifier(tmp_path):
 def test_a_wrong_pairing_stops_with_one_line(
     config, ours, theirs, checkpoints, coco, tmp_path
 ):
-    root, val_ann = coco
-    cfg = small(config, root, val_ann=val_ann, dataset_edit=coco_split_folders)
-    cfg.load_from = checkpoints['pixpro_swin-t_p3-p6']
-    cfg.work_dir = str(tmp_path / 'run')
-    runner = Runner.from_cfg(cfg)
-    with pytest.raises(TransferError) as error:
-        runner.train()
-    message = str(error.value)
-    assert '\n' not in message and runner.iter == 0
-    checkpoint_side, config_side = message.split("the config's a ")
-    assert ours in checkpoint_side.split('its backbone is a ')[1]
-    assert theirs in config_side
+    ckpt = checkpoints['pixpro_swin-t_p3-p6']
+    stops_with_one_line(config, ckpt, ours, theirs, coco, tmp_path)
 
 
 def test_output_norms_pattern_names_only_the_stage_norms():

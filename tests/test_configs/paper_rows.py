@@ -359,3 +359,15 @@ BEYOND = {
         512,
     ),
 }
+# PixPro on a plain ViT (the Swin / ConvNeXt recipe; C4 is its stride-16
+# map; tests/test_configs/test_vit_configs.py). Same fields as BEYOND.
+VIT = {
+    f'pixpro_vit-b-p16_c4_8xb64-{B}-100e_in1k.py': ('ViT-B/16', 'C4', False, 100, 512),
+    f'pixpro_vit-b-p16_p3-p6_8xb64-{B}-100e_in1k.py': (
+        'ViT-B/16',
+        'P3-P6',
+        False,
+        100,
+        512,
+    ),
+}

@@ -29,6 +29,7 @@ SIZES = {
     'pin_memory', 'data_root', 'ann_file', 'img', 'max_epochs', 'max_iters',
     'val_interval', 'interval', 'by_epoch', 'window_size', 'backend',
     'embed_dims', 'depths', 'arch', 'channels',  # a small Swin / ConvNeXt
+    'num_layers', 'num_heads', 'feedforward_channels',  # a small ViT
     'with_cp',  # the CPU switch (and mixed precision, CPU below)
 }  # fmt: skip
 CPU = {('optim_wrapper', 'type'), ('optim_wrapper', 'loss_scale')}
@@ -50,8 +51,11 @@ def sizes(diff):
 
 
 def assert_small(backbone):
-    """ResNet-18, or a Swin / ConvNeXt at a quarter of its widths."""
-    if 'depth' in backbone:
+    """ResNet-18, or a Swin / ConvNeXt / ViT at a quarter of its widths."""
+    if backbone.type.endswith('VisionTransformer'):
+        assert backbone.arch['embed_dims'] == 192
+        assert backbone.arch['num_layers'] == 2
+    elif 'depth' in backbone:
         assert backbone.depth == 18
     elif 'embed_dims' in backbone:
         assert backbone.embed_dims in (24, 32)

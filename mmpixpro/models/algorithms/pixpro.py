@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn.bricks import DropPath
-from mmpretrain.models import BaseSelfSupervisor
+from mmpretrain.models import BaseSelfSupervisor, VisionTransformer
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
@@ -65,8 +65,10 @@ class PixPro(BaseSelfSupervisor):
         instance_head (dict, optional): ``InstanceHead`` on C5; its
             ``loss_weight`` is alpha of Eq. 6.
         out_levels (Sequence[str], optional): Levels that get the pixel loss,
-            by name: ``'C2'``-``'C5'`` without a neck; ``'P3'``, ``'P4'``, ...
-            for an FPN (names from its ``start_level`` and ``num_outs``).
+            by name, ``n`` of a name the level's stride ``2**n``: ``'C2'``-
+            ``'C5'`` without a neck (a ViT-B/16's map: ``'C4'``); ``'P3'``,
+            ``'P4'``, ... for an FPN (names from its ``start_level`` and
+            ``num_outs``) or a one-map neck (from its ``level_offsets``).
             None: every output.
         base_momentum (float): ``1 - tau_0``. Defaults to 0.01.
         channels_last (bool): Keep weights and input images in the
@@ -143,7 +145,7 @@ class PixPro(BaseSelfSupervisor):
     def _backbone_channels(self) -> Optional[List[int]]:
         """Channels of each backbone output, from its layers (ResNet-like) or
         its stage widths (``num_features`` of mmdet's Swin, ``channels`` of
-        mmpretrain's ConvNeXt)."""
+        mmpretrain's ConvNeXt), or a ViT's width."""
         indices = getattr(self.backbone, 'out_indices', None)
         if indices is None:
             return None
@@ -156,16 +158,44 @@ class PixPro(BaseSelfSupervisor):
             widths = getattr(self.backbone, attr, None)
             if isinstance(widths, (list, tuple)):
                 return [widths[i] for i in indices]
+        if isinstance(self.backbone, VisionTransformer):
+            return [self.backbone.embed_dims] * len(indices)
         return None
 
-    def _output_level_names(self) -> List[str]:
-        """Names of the dense outputs, before level selection."""
+    def _backbone_levels(self) -> List[int]:
+        """Level ``n`` (the stride is ``2**n``) of each backbone output.
+
+        Stage ``i`` of a staged backbone (ResNet, Swin, ConvNeXt) is at
+        stride ``2**(i + 2)``; every layer of a plain ViT (mmpretrain's
+        ``VisionTransformer``) at its patch stride (16: C4).
+        """
         indices = getattr(self.backbone, 'out_indices', None)
         if indices is None:
             raise ValueError('PixPro needs a backbone with `out_indices`')
-        c_levels = [i + 2 for i in indices]  # ResNet stage i outputs C(i+2)
+        if not isinstance(self.backbone, VisionTransformer):
+            return [i + 2 for i in indices]
+        if len(indices) != 1:
+            raise ValueError(
+                'PixPro takes one output of a plain ViT (all its layers are at '
+                f'the patch stride), got out_indices {list(indices)}'
+            )
+        stride = self.backbone.patch_embed.projection.stride[0]
+        if stride & (stride - 1):
+            raise ValueError(
+                f'PixPro names levels by their stride 2**n; a patch stride of '
+                f'{stride} has no such name'
+            )
+        return [stride.bit_length() - 1] * len(indices)
+
+    def _output_level_names(self) -> List[str]:
+        """Names of the dense outputs, before level selection: ``C<n>`` /
+        ``P<n>`` for a map at stride ``2**n``."""
+        c_levels = self._backbone_levels()
         if not self.with_neck:
             return [f'C{c}' for c in c_levels]
+        offsets = getattr(self.neck, 'level_offsets', None)
+        if offsets is not None:  # a one-map neck (SimpleFeaturePyramid)
+            return [f'P{c_levels[-1] + k}' for k in offsets]
         start = getattr(self.neck, 'start_level', 0)
         num_outs = getattr(self.neck, 'num_outs', None)
         if num_outs is None or start >= len(c_levels):
@@ -199,7 +229,8 @@ class PixPro(BaseSelfSupervisor):
         c5 = channels[-1]
         dense = channels
         if self.with_neck:
-            expected = list(getattr(self.neck, 'in_channels', channels))
+            expected = getattr(self.neck, 'in_channels', channels)
+            expected = list(expected) if isinstance(expected, Sequence) else [expected]
             if expected != channels:
                 raise ValueError(
                     f'neck.in_channels {expected} do not match the backbone '

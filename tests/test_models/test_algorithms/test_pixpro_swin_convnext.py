@@ -44,10 +44,10 @@ def samples(coords):
     return out
 
 
-@pytest.mark.parametrize('path', READINGS, ids=osp.basename)
-def test_the_pair_rule_runs_at_the_backbones_strides(path, tmp_path):
-    """96 x 128 views give C5 3 x 4 (stride 32) and P3-P6 12 x 16 ... 2 x 2;
-    the head's positive pairs are the pair rule's on exactly these maps."""
+def pairs_at(path, tmp_path, last: tuple, shapes: list) -> None:
+    """96 x 128 views give the last backbone output ``last`` and the levels
+    with the loss ``shapes``; the head's positive pairs are the pair rule's
+    on exactly these maps."""
     model = build(path, tmp_path).train()
     torch.manual_seed(0)
     views = [torch.randn(2, 3, 96, 128) for _ in range(2)]
@@ -56,9 +56,7 @@ def test_the_pair_rule_runs_at_the_backbones_strides(path, tmp_path):
          [[0.9, 0.1, 0.2, 0.9], [0.3, 0.0, 1.0, 0.6]]]
     )  # fmt: skip
     c5, dense = model.encode(model.online_net(), views[0])
-    assert tuple(c5.shape[-2:]) == (3, 4)
-    fpn = 'p3-p6' in path
-    shapes = [(12, 16), (6, 8), (3, 4), (2, 2)] if fpn else [(3, 4)]
+    assert tuple(c5.shape[-2:]) == last
     assert [tuple(x.shape[-2:]) for x in dense] == shapes
     assert all(x.size(1) == 256 for x in dense)  # the projector's output
     losses = model.loss(views, samples(coords))
@@ -73,10 +71,21 @@ def test_the_pair_rule_runs_at_the_backbones_strides(path, tmp_path):
     assert torch.isfinite(losses['loss_pixel'])
 
 
-def test_the_target_has_no_drop_path(tmp_path):
-    """MoBY's target encodes without stochastic depth: the target pass is the
-    same twice, the online pass (drop path 0.2) is not."""
-    model = build(SWIN_C5, tmp_path).train()
+# P3-P6 of 96 x 128 views: strides 8-64
+PYRAMID_SHAPES = [(12, 16), (6, 8), (3, 4), (2, 2)]
+
+
+@pytest.mark.parametrize('path', READINGS, ids=osp.basename)
+def test_the_pair_rule_runs_at_the_backbones_strides(path, tmp_path):
+    """C5 3 x 4 (stride 32) and P3-P6 12 x 16 ... 2 x 2."""
+    shapes = PYRAMID_SHAPES if 'p3-p6' in path else [(3, 4)]
+    pairs_at(path, tmp_path, (3, 4), shapes)
+
+
+def target_has_no_drop_path(path, tmp_path, online_rate: float) -> None:
+    """The target pass is the same twice, the online pass (drop path up to
+    ``online_rate``) is not."""
+    model = build(path, tmp_path).train()
     torch.manual_seed(0)
     img = torch.randn(8, 3, 64, 64)
     online, target = model.online_net(), model.target_net.module
@@ -86,7 +95,12 @@ def test_the_target_has_no_drop_path(tmp_path):
     assert torch.equal(t1, t2)
     assert not torch.equal(o1, o2)
     rates = [m.drop_prob for m in model.backbone.modules() if hasattr(m, 'drop_prob')]
-    assert max(rates) == pytest.approx(0.2)
+    assert max(rates) == pytest.approx(online_rate)
+
+
+def test_the_target_has_no_drop_path(tmp_path):
+    """MoBY's target encodes without stochastic depth (Swin-T: 0.2 online)."""
+    target_has_no_drop_path(SWIN_C5, tmp_path, 0.2)
 
 
 def small_run(path, work_dir, photos, epochs, **extra):
@@ -120,22 +134,22 @@ def learned(path):
     return {k: v for k, v in state.items() if 'num_batches_tracked' not in k}
 
 
-def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
+def resume_is_exact(config, tmp_path, photos) -> None:
     """Two epochs straight against a run stopped after epoch 1 and resumed:
     the same weights, target, optimiser state and tau, drop path included
     (IterSeedHook; lr 1e-3 from the start, so that other drop-path masks
     would show)."""
     constant = dict(param_scheduler=[])
-    straight = small_run(SWIN_C5, tmp_path / 'straight', photos, 2, **constant)
+    straight = small_run(config, tmp_path / 'straight', photos, 2, **constant)
     Runner.from_cfg(straight).train()
-    stopped = small_run(SWIN_C5, tmp_path / 'stopped', photos, 2, **constant)
+    stopped = small_run(config, tmp_path / 'stopped', photos, 2, **constant)
     stopped = Runner.from_cfg(stopped)
     stopped.register_hook(StopAfterEpoch(1), 'LOWEST')
     with pytest.raises(Interrupted):
         stopped.train()
     assert stopped.iter == 2 and not (tmp_path / 'stopped' / 'epoch_2.pth').exists()
     resumed = small_run(
-        SWIN_C5, tmp_path / 'resumed', photos, 2, resume=True, **constant
+        config, tmp_path / 'resumed', photos, 2, resume=True, **constant
     )
     resumed.work_dir = str(tmp_path / 'stopped')
     runner = Runner.from_cfg(resumed)
@@ -153,26 +167,35 @@ def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
     assert changed, 'the second epoch changed nothing: the check proves nothing'
 
 
-def test_load_from_is_strict_about_the_backbone(photos, tmp_path):
-    """load_from of a Swin checkpoint into its own config loads every tensor
-    (the run starts from it); into the ConvNeXt config it stops, listing what
-    does not fit."""
-    first = small_run(SWIN_C5, tmp_path / 'first', photos, 1)
+def test_a_resumed_swin_run_is_the_uninterrupted_one(photos, tmp_path):
+    resume_is_exact(SWIN_C5, tmp_path, photos)
+
+
+def load_from_is_strict(config, other, tmp_path, photos, parts=('backbone.',)):
+    """load_from of a checkpoint of ``config`` into its own config loads
+    every tensor of ``parts`` (the run starts from it); into the config
+    ``other`` it stops, listing what does not fit."""
+    first = small_run(config, tmp_path / 'first', photos, 1)
     Runner.from_cfg(first).train()
     ckpt = str(tmp_path / 'first' / 'epoch_1.pth')
     saved = learned(ckpt)
 
-    again = small_run(SWIN_C5, tmp_path / 'again', photos, 1, load_from=ckpt)
+    again = small_run(config, tmp_path / 'again', photos, 1, load_from=ckpt)
     again.optim_wrapper.optimizer.lr = 0.0
     runner = FaultTolerantRunner.from_cfg(again)
     runner.train()
     own = runner.model.state_dict()
     for key, value in saved.items():
-        if key.startswith('backbone.'):
+        if key.startswith(parts):
             assert torch.equal(own[key], value), key
 
-    other = small_run(CONVNEXT_C5, tmp_path / 'other', photos, 1, load_from=ckpt)
+    other = small_run(other, tmp_path / 'other', photos, 1, load_from=ckpt)
     runner = FaultTolerantRunner.from_cfg(other)
     with pytest.raises(RuntimeError, match='does not fit the model of this config'):
         runner.train()
     assert runner.iter == 0
+
+
+def test_load_from_is_strict_about_the_backbone(photos, tmp_path):
+    """A Swin checkpoint into its own config and into the ConvNeXt one."""
+    load_from_is_strict(SWIN_C5, CONVNEXT_C5, tmp_path, photos)
