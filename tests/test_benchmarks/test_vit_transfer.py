@@ -103,7 +103,7 @@ def test_mmdets_mask_rcnn_but_for_backbone_pyramid_optimiser_and_hooks():
         },
     )
     hooks = [h['type'] for h in mine['custom_hooks']]
-    assert hooks == ['PretrainedTransferHook', 'PlainCheckpointHook']
+    assert hooks == ['mmpixpro.PretrainedTransferHook', 'mmpixpro.PlainCheckpointHook']
     for key in ADDED | {'vit_b_p16', 'vit_simple_pyramid', 'param_scheduler'}:
         mine.pop(key, None)
     for key in ('optim_wrapper', 'param_scheduler'):

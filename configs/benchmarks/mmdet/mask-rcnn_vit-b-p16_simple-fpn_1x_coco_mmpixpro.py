@@ -22,7 +22,7 @@ custom_imports = dict(
 model = dict(backbone={{_base_.vit_b_p16}}, neck={{_base_.vit_simple_pyramid}})
 custom_hooks = [
     dict(
-        type='PretrainedTransferHook',
+        type='mmpixpro.PretrainedTransferHook',
         rules=[{{_base_.backbone_rule}}, {{_base_.neck_rule}}],
     ),
     {{_base_.plain_checkpoint_hook}},
