@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # installs from DIR (tools/misc/make_wheelhouse.sh), nothing downloaded.
 WHEELHOUSE ?=
 
-.PHONY: install demo test lint docs clean
+.PHONY: install demo test test-all lint docs clean
 
 install:
 	@VENV=$(abspath $(VENV)) $(if $(WHEELHOUSE),WHEELHOUSE=$(abspath $(WHEELHOUSE))) \
@@ -18,7 +18,11 @@ demo: install
 lint: install
 	$(PY) -m ruff check mmpixpro tools tests configs setup.py .dev_scripts
 
+# `heavy` tests (development tooling, pytest.ini) run with `make test-all`.
 test: lint
+	$(PY) -m pytest tests -m "not heavy"
+
+test-all: lint
 	$(PY) -m pytest tests
 
 # The documentation (docs/en, Sphinx + MyST) into build/docs/html; warnings

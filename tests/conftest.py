@@ -20,6 +20,17 @@ SQUARE_WIDE = ('astronaut.png', 'chelsea.png')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 
+DEV_SCRIPT_TESTS = osp.join(REPO, 'tests', 'test_dev_scripts') + os.sep
+
+
+def pytest_collection_modifyitems(config, items):
+    """The development harness's tests (``.dev_scripts/``) are ``heavy``:
+    run by ``make test-all``, not by ``make test`` (pytest.ini)."""
+    for item in items:
+        if osp.abspath(str(item.fspath)).startswith(DEV_SCRIPT_TESTS):
+            item.add_marker(pytest.mark.heavy)
+
+
 @pytest.fixture(scope='session', autouse=True)
 def _register():
     from mmpixpro.utils import register_all_modules

@@ -39,7 +39,11 @@ def train(config, tmp_path, compile_cfg):
     return record, runner.model.state_dict()
 
 
-@pytest.mark.parametrize('config', [DEMO_CONFIG_PATH, FPN_HEAD], ids=['C5', 'FPN'])
+@pytest.mark.parametrize(
+    'config',
+    [DEMO_CONFIG_PATH, pytest.param(FPN_HEAD, marks=pytest.mark.heavy)],
+    ids=['C5', 'FPN'],
+)
 def test_compiled_step_equals_eager(tmp_path, config):
     """``compile=dict(backend='aot_eager')`` through a real Runner on the
     demo config (ResNet-18 C5) and the FPN + head config (shrunk to
