@@ -88,7 +88,8 @@ def test_plain_torch_reads_the_checkpoint_as_data(trained):
     code = (
         'import sys, torch\n'
         'ckpt = torch.load(sys.argv[1], weights_only=True)\n'
-        'print(sorted(ckpt), len(ckpt["state_dict"]) > 100, "mmpixpro" in sys.modules)\n'
+        'print(sorted(ckpt), len(ckpt["state_dict"]) > 100,\n'
+        '      "mmpixpro" in sys.modules)\n'
     )
     out = run([sys.executable, '-c', code, checkpoint_path(trained)])
     assert "'message_hub', 'meta'" in out.stdout, out.stdout + out.stderr
