@@ -38,32 +38,48 @@ def _register():
     register_all_modules(init_default_scope=True)
 
 
-@contextlib.contextmanager
-def scope_and_message_hub_kept():
-    """The default scopes and message hubs as they were before the block
-    (the current one is the newest instance): a Runner, or
-    ``DefaultScope.overwrite_default_scope``, makes its own current for the
-    whole process, and a later test would build from an mmdet scope or read
-    another run's ``max_iters``."""
-    from collections import OrderedDict
-
+def _process_global_classes():
+    """mmengine's classes whose instances are process-wide by name: default
+    scopes, message hubs and visualizers (the latter every subclass too:
+    mmdet's and mmseg's configs all name theirs ``'visualizer'``, and
+    ``get_instance`` of a taken name returns the old one, save dir and all)."""
     from mmengine.logging import MessageHub
     from mmengine.registry import DefaultScope
+    from mmengine.visualization import Visualizer
 
-    saved = {cls: OrderedDict(cls._instance_dict) for cls in (DefaultScope, MessageHub)}
+    classes, todo = [DefaultScope, MessageHub], [Visualizer]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    return classes
+
+
+@contextlib.contextmanager
+def process_globals_kept():
+    """The default scopes, message hubs and visualizers as they were before
+    the block (the current one is the newest instance): a Runner, or
+    ``DefaultScope.overwrite_default_scope``, makes its own current for the
+    whole process, and a later test would build from an mmdet scope, read
+    another run's ``max_iters`` or write into another test's (removed) work
+    dir."""
+    from collections import OrderedDict
+
+    saved = {cls: OrderedDict(cls._instance_dict) for cls in _process_global_classes()}
     try:
         yield
     finally:
-        for cls, instances in saved.items():
-            cls._instance_dict = instances
+        # classes imported inside the block start again with no instance
+        for cls in _process_global_classes():
+            cls._instance_dict = saved.get(cls, OrderedDict())
 
 
 @pytest.fixture(autouse=True)
-def _restore_scope_and_message_hub():
-    """Every test ends with the default scopes and message hubs it started
-    with (a fixture of a wider scope that runs a Runner keeps them itself,
-    with :func:`scope_and_message_hub_kept`)."""
-    with scope_and_message_hub_kept():
+def _restore_process_globals():
+    """Every test ends with the default scopes, message hubs and visualizers
+    it started with (a fixture of a wider scope that runs a Runner keeps them
+    itself, with :func:`process_globals_kept`)."""
+    with process_globals_kept():
         yield
 
 

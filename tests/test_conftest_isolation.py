@@ -1,8 +1,9 @@
-"""tests/conftest.py gives every test the default scope and message hub it
-started with, whatever the test before it left current."""
+"""tests/conftest.py gives every test the default scope, message hub and
+visualizers it started with, whatever the test before it left current."""
 
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
+from mmengine.visualization import Visualizer
 
 STARTED = {}
 
@@ -11,6 +12,11 @@ def test_a_test_that_leaves_an_mmdet_scope_and_a_hub_current():
     STARTED['scope'] = DefaultScope.get_current_instance().scope_name
     DefaultScope.get_instance('left_by_a_test', scope_name='mmdet')
     MessageHub.get_instance('left_by_a_test')
+    # mmdet's and mmseg's configs name theirs so: a later Runner would get
+    # this one back, writing into this test's work dir
+    from mmdet.visualization import DetLocalVisualizer
+
+    DetLocalVisualizer.get_instance('visualizer', save_dir='left_by_a_test')
     assert DefaultScope.get_current_instance().scope_name == 'mmdet'
 
 
@@ -20,3 +26,7 @@ def test_the_next_test_starts_as_the_first_did():
     assert DefaultScope.get_current_instance().scope_name == STARTED['scope']
     assert not DefaultScope.check_instance_created('left_by_a_test')
     assert not MessageHub.check_instance_created('left_by_a_test')
+    from mmdet.visualization import DetLocalVisualizer
+
+    for cls in (Visualizer, DetLocalVisualizer):
+        assert not cls.check_instance_created('visualizer')

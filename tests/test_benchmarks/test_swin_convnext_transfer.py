@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import PHOTOS, REPO, scope_and_message_hub_kept
+from conftest import PHOTOS, REPO, process_globals_kept
 from helpers import build_downstream
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -74,7 +74,7 @@ def checkpoints(tmp_path_factory):
         config = osp.join(SELFSUP, f'{name}_{S}')
         work_dir = tmp_path_factory.mktemp(name)
         if name in TRAINED:
-            with scope_and_message_hub_kept():  # the Runner's stay its own
+            with process_globals_kept():  # the Runner's stay its own
                 found[name] = pretrain(config, work_dir, iters=1, data_root=PHOTOS)
             continue
         cfg = tiny_config(config, work_dir)

@@ -8,7 +8,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import PHOTOS, REPO, scope_and_message_hub_kept
+from conftest import PHOTOS, REPO, process_globals_kept
 from helpers import build_downstream
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -49,7 +49,7 @@ def checkpoints(tmp_path_factory):
     Swin-T FPN readings."""
     found = {}
     work_dir = tmp_path_factory.mktemp('pixpro_vit-b-p16_p3-p6')
-    with scope_and_message_hub_kept():  # the Runner's stay its own
+    with process_globals_kept():  # the Runner's stay its own
         found['vit_p3-p6'] = pretrain(
             osp.join(SELFSUP, f'pixpro_vit-b-p16_p3-p6_{S}'),
             work_dir,

@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import DEMO_CONFIG, REPO, scope_and_message_hub_kept
+from conftest import DEMO_CONFIG, REPO, process_globals_kept
 from helpers import checkpoint_path, load_tool, tiny_config
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -146,7 +146,7 @@ def linear(tmp_path_factory):
     config = str(root / 'linear.py')
     cfg.dump(config)
     work_dir = str(root / 'finetuned')
-    with scope_and_message_hub_kept():  # no mmpretrain scope left behind
+    with process_globals_kept():  # no mmpretrain scope left behind
         finetune(config, work_dir)
     return config, checkpoint_path(work_dir)
 
