@@ -19,11 +19,16 @@ lint: install
 	$(PY) -m ruff check mmpixpro tools tests configs setup.py .dev_scripts
 
 # `heavy` tests (development tooling, pytest.ini) run with `make test-all`.
+# Two workers, a test file on one worker from start to end (its fixtures and
+# order kept); `make test TEST_WORKERS=0` runs in this process alone.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: lint
-	$(PY) -m pytest tests -m "not heavy"
+	$(PY) -m pytest tests -m "not heavy" $(XDIST)
 
 test-all: lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests $(XDIST)
 
 # The documentation (docs/en, Sphinx + MyST) into build/docs/html; warnings
 # are errors, as in tests/test_docs.py.
