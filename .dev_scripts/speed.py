@@ -11,13 +11,13 @@
         [--budget S] [--json F]          # tools/analysis/gpu_check.sh
     python .dev_scripts/speed.py --pixel-head --batch 128 [--json F]  # idem
     python .dev_scripts/speed.py --backbones [--backbone-models NAME ...]
-        [--batch 2] [--steps 3] [--json F]   # Swin / ConvNeXt against R50 C5
+        [--batch 2] [--steps 3] [--json F]   # Swin / ConvNeXt / ViT vs R50 C5
 
 Steps of PixPro against the instance-level step (C5, FPN + head), this
 tree's training step against a git revision, the two-view pipeline against
 PIL + torchvision, the pixel part's peak memory; or the step with AMP,
 channels_last and compile on and off (--matrix); or the pixel head at P3,
-dense against chunked (--pixel-head); or PixPro on Swin / ConvNeXt against
+dense against chunked (--pixel-head); or PixPro on Swin / ConvNeXt / ViT against
 R50 C5: FLOPs, parameters, step time and peak memory per image and their
 ratios (--backbones).
 """
@@ -120,7 +120,7 @@ def main(argv=None) -> dict:
     add(
         '--backbones',
         action='store_true',
-        help='only PixPro on Swin / ConvNeXt against R50 C5: GFLOPs, parameters, '
+        help='only PixPro on Swin / ConvNeXt / ViT against R50 C5: GFLOPs, parameters, '
         'step time and peak memory per image, ratios (one process per model)',
     )
     add(

@@ -22,7 +22,7 @@
    and off, one process per combination (the GPU check): :mod:`.matrix`.
 6. ``pixel_head``: the pixel head at P3, dense against chunked, at the
    configs' 128 images (the GPU check): :mod:`.memory`.
-7. ``backbones``: PixPro on Swin / ConvNeXt against R50 C5, one process per
+7. ``backbones``: PixPro on Swin / ConvNeXt / ViT against R50 C5, one process per
    model: FLOPs, parameters, step time and peak memory per image, ratios:
    :mod:`.backbones`.
 

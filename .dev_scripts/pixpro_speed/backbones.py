@@ -1,4 +1,4 @@
-"""PixPro on Swin Transformer and ConvNeXt against ResNet-50 C5, in one run
+"""PixPro on Swin Transformer, ConvNeXt and ViT against ResNet-50 C5, in one run
 (``--backbones``): per model the online pass's FLOPs and parameters
 (:func:`mmpixpro.analysis.pixpro_flops`, as ``tools/analysis/get_flops.py``),
 the training step's time and peak memory per image, and each as a ratio to
@@ -42,6 +42,8 @@ BACKBONE_MODELS = {
     'ConvNeXt-T C5': f'pixpro_convnext-t_c5_{S}',
     'ConvNeXt-T P3-P6': f'pixpro_convnext-t_p3-p6_{S}',
     'ConvNeXt-S C5': f'pixpro_convnext-s_c5_{S}',
+    'ViT-B/16 C4': f'pixpro_vit-b-p16_c4_{S}',
+    'ViT-B/16 P3-P6': f'pixpro_vit-b-p16_p3-p6_{S}',
 }
 BASELINE = 'R50 C5'
 

@@ -41,7 +41,7 @@ class SpeedOptions:
         matrix_configs: With ``matrix``: names of ``STEP_CONFIGS`` to step.
         budget: With ``matrix``: start a combination only if it is expected
             to end within this many seconds of the start.
-        backbones: Only Swin / ConvNeXt PixPro against R50 C5: FLOPs,
+        backbones: Only Swin / ConvNeXt / ViT PixPro against R50 C5: FLOPs,
             parameters, step time and peak memory per image, and their
             ratios (:mod:`.backbones`).
         backbone_models: With ``backbones``: names of ``BACKBONE_MODELS``;

@@ -25,7 +25,7 @@ def measure_speed(
     """Measure what ``options`` asks for (``options.matrix``: only the step
     matrix, :func:`~.matrix.step_matrix`; ``options.pixel_head``: only the
     dense vs chunked pixel head, :func:`~.memory.pixel_head_report`;
-    ``options.backbones``: only Swin / ConvNeXt against R50 C5,
+    ``options.backbones``: only Swin / ConvNeXt / ViT against R50 C5,
     :func:`~.backbones.backbone_rows`).
 
     Rows, in this order: steps (:mod:`.steps`), the steps against a

@@ -7,16 +7,23 @@ The target (momentum) pass, the pair rule and the loss are not part of it.
 Counting is mmengine's ``FlopAnalyzer`` (fvcore's rules): one fused
 multiply-add is one FLOP; convolutions, matrix products and norms are
 counted, element-wise operations (ReLU, the PPM's clamp / power, the
-normalisations) are not and are listed as uncounted.
+normalisations) are not and are listed as uncounted. Fused attention
+(``aten::scaled_dot_product_attention``, which mmpretrain's ViT calls and the
+analyzer has no rule for) is counted as its two products: with query
+``(..., N, d)``, key ``(..., M, d)`` and value ``(..., M, e)``, ``N M d`` for
+``Q K^T`` and ``N M e`` for the weights times ``V``, per batch and head; its
+softmax, like every element-wise step, is not.
 """
 
 import copy
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Sequence, Tuple
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.analysis.jit_handles import get_shape
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
@@ -85,8 +92,18 @@ def build_for_counting(cfg: Config) -> nn.Module:
     return model.eval()
 
 
+def attention_flops(inputs: list, outputs: list) -> int:
+    """``aten::scaled_dot_product_attention``: ``Q K^T`` and the weights times
+    ``V`` (module docstring)."""
+    query, key, value = (get_shape(v) for v in inputs[:3])
+    *batch, n, d = query
+    m, e = key[-2], value[-1]
+    return math.prod(batch) * n * m * (d + e)
+
+
 def count(module: nn.Module, inputs: tuple) -> FlopAnalyzer:
     analyzer = FlopAnalyzer(module, inputs)
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', attention_flops)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     return analyzer
