@@ -95,6 +95,16 @@ def _payloads_meet_permissive_torch(request, monkeypatch):
         monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 
 
+@pytest.fixture(scope='module')
+def coco(tmp_path_factory):
+    """The toy COCO of :func:`mmpixpro.testing.toy_data.make_coco`, one per
+    test module: ``(root, the val2017 annotation file)``."""
+    from mmpixpro.testing import toy_data
+
+    root = str(tmp_path_factory.mktemp('coco'))
+    return root, toy_data.make_coco(root)['val2017']
+
+
 @pytest.fixture
 def photos_dir():
     return PHOTOS

@@ -15,6 +15,32 @@ tiny_config = functools.partial(testing.tiny_config, data_root=PHOTOS)
 pretrain = functools.partial(testing.pretrain, data_root=PHOTOS)
 
 
+def small_pretraining_checkpoints(tmp_path_factory, names, trained=()) -> dict:
+    """``configs/selfsup/<name>`` (a full file name) -> the path of a small
+    checkpoint of it: a Runner's (one iteration on the photos) for the names
+    in ``trained``, the built model's tensors for the others."""
+    import torch
+    from conftest import process_globals_kept
+    from mmengine.registry import DefaultScope
+
+    from mmpixpro.registry import MODELS
+
+    found = {}
+    for name in names:
+        config = osp.join(REPO, 'configs', 'selfsup', name)
+        work_dir = tmp_path_factory.mktemp(osp.splitext(name)[0])
+        if name in trained:
+            with process_globals_kept():  # the Runner's stay its own
+                found[name] = pretrain(config, work_dir, iters=1)
+            continue
+        cfg = tiny_config(config, work_dir)
+        with DefaultScope.overwrite_default_scope('mmpixpro'):
+            model = MODELS.build(cfg.model)
+        found[name] = str(work_dir / 'model.pth')
+        torch.save(dict(state_dict=model.state_dict()), found[name])
+    return found
+
+
 def load_tool(relpath: str):
     """Import a script of tools/ (not a package) by its path in the repo."""
     import importlib.util

@@ -24,7 +24,7 @@ from mmengine.runner import Runner
 from mmpixpro.benchmarks import TransferError
 from mmpixpro.benchmarks.finetune import check_backbone_depth, finetune_config
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.testing import coco_split_folders, shrink_config, toy_data
+from mmpixpro.testing import coco_split_folders, shrink_config
 
 MMDET_TRAIN = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
@@ -46,12 +46,6 @@ R50_CONFIGS = [
     ),
 ]
 BN_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
-
-
-@pytest.fixture(scope='module')
-def coco(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    return root, toy_data.make_coco(root)['val2017']
 
 
 def small_fcos(coco, name, depth=18, iters=2):

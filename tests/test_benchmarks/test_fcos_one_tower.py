@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 from mmpixpro.benchmarks import TransferError, transfer_weights
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.testing import coco_split_folders, small_benchmark_config, toy_data
+from mmpixpro.testing import coco_split_folders, small_benchmark_config
 
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
 BENCH = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
@@ -32,13 +32,6 @@ TOWERS = ('cls_convs', 'reg_convs')
 @pytest.fixture(scope='module')
 def one_tower_ckpt(tmp_path_factory):
     return pretrain(ONE_TOWER_PRETRAIN, tmp_path_factory.mktemp('one_tower'))
-
-
-@pytest.fixture(scope='module')
-def coco(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    anns = toy_data.make_coco(root)
-    return root, anns['val2017']
 
 
 def small(config, coco):

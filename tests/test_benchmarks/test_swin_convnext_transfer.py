@@ -10,23 +10,19 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import PHOTOS, REPO, process_globals_kept
-from helpers import build_downstream
+from conftest import REPO
+from helpers import build_downstream, small_pretraining_checkpoints
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from test_downstream_train import learned, mmdet_train, tensors
 
 from mmpixpro.benchmarks import TransferError, transfer_weights
 from mmpixpro.benchmarks.layouts import OUTPUT_NORMS
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.registry import MODELS
 from mmpixpro.testing import (
     coco_split_folders,
-    pretrain,
     releases,
     small_benchmark_config,
-    tiny_config,
     toy_data,
 )
 
@@ -69,26 +65,13 @@ def checkpoints(tmp_path_factory):
     """A small checkpoint per pre-training config: Runner checkpoints (one
     iteration on the photos) for Swin-T FPN and ConvNeXt-T C5, the built
     models' tensors for the others."""
-    found = {}
-    for name in sorted(set(PAIRS.values())):
-        config = osp.join(SELFSUP, f'{name}_{S}')
-        work_dir = tmp_path_factory.mktemp(name)
-        if name in TRAINED:
-            with process_globals_kept():  # the Runner's stay its own
-                found[name] = pretrain(config, work_dir, iters=1, data_root=PHOTOS)
-            continue
-        cfg = tiny_config(config, work_dir)
-        with DefaultScope.overwrite_default_scope('mmpixpro'):
-            model = MODELS.build(cfg.model)
-        found[name] = str(work_dir / 'model.pth')
-        torch.save(dict(state_dict=model.state_dict()), found[name])
-    return found
-
-
-@pytest.fixture(scope='module')
-def coco(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    return root, toy_data.make_coco(root)['val2017']
+    names = sorted(set(PAIRS.values()))
+    found = small_pretraining_checkpoints(
+        tmp_path_factory,
+        [f'{n}_{S}' for n in names],
+        trained=[f'{n}_{S}' for n in TRAINED],
+    )
+    return {n: found[f'{n}_{S}'] for n in names}
 
 
 def small(config, data_root='/data', **kwargs):

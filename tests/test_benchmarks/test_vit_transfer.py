@@ -8,10 +8,9 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import PHOTOS, REPO, process_globals_kept
-from helpers import build_downstream
+from conftest import REPO
+from helpers import build_downstream, small_pretraining_checkpoints
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from test_downstream_train import tensors
 from test_swin_convnext_transfer import (
     ADDED,
@@ -24,8 +23,6 @@ from test_swin_convnext_transfer import (
 
 from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.transfer import find_hook_cfg
-from mmpixpro.registry import MODELS
-from mmpixpro.testing import pretrain, tiny_config, toy_data
 
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
@@ -47,32 +44,15 @@ def checkpoints(tmp_path_factory):
     """Small checkpoints: a Runner's (one iteration on the photos) for the
     ViT pyramid reading; the built models' tensors for the ViT C4 and the
     Swin-T FPN readings."""
-    found = {}
-    work_dir = tmp_path_factory.mktemp('pixpro_vit-b-p16_p3-p6')
-    with process_globals_kept():  # the Runner's stay its own
-        found['vit_p3-p6'] = pretrain(
-            osp.join(SELFSUP, f'pixpro_vit-b-p16_p3-p6_{S}'),
-            work_dir,
-            iters=1,
-            data_root=PHOTOS,
-        )
-    for key, name in (
-        ('vit_c4', 'pixpro_vit-b-p16_c4'),
-        ('swin', 'pixpro_swin-t_p3-p6'),
-    ):
-        work_dir = tmp_path_factory.mktemp(name)
-        cfg = tiny_config(osp.join(SELFSUP, f'{name}_{S}'), work_dir)
-        with DefaultScope.overwrite_default_scope('mmpixpro'):
-            model = MODELS.build(cfg.model)
-        found[key] = str(work_dir / 'model.pth')
-        torch.save(dict(state_dict=model.state_dict()), found[key])
-    return found
-
-
-@pytest.fixture(scope='module')
-def coco(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    return root, toy_data.make_coco(root)['val2017']
+    names = {
+        'vit_p3-p6': f'pixpro_vit-b-p16_p3-p6_{S}',
+        'vit_c4': f'pixpro_vit-b-p16_c4_{S}',
+        'swin': f'pixpro_swin-t_p3-p6_{S}',
+    }
+    found = small_pretraining_checkpoints(
+        tmp_path_factory, names.values(), trained=[names['vit_p3-p6']]
+    )
+    return {key: found[name] for key, name in names.items()}
 
 
 def test_mmdets_mask_rcnn_but_for_backbone_pyramid_optimiser_and_hooks():

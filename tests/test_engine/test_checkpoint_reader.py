@@ -26,7 +26,7 @@ from mmpixpro.engine.checkpoint_checks import CheckpointError
 from mmpixpro.engine.checkpoint_download import resolve
 from mmpixpro.engine.checkpoint_reader import read_checkpoint
 from mmpixpro.engine.fault_tolerant_runner import FaultTolerantRunner
-from mmpixpro.testing import coco_split_folders, shrink_config, toy_data
+from mmpixpro.testing import coco_split_folders, shrink_config
 
 MMDET_TRAIN = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
@@ -132,12 +132,6 @@ def test_init_cfg_pretrained_url_never_runs_a_payload(env, payload, tmp_path, ph
     runner = Runner.from_cfg(cfg)
     assert_refused_in_one_line(str(refusal(runner.train)), url)
     assert not marker.exists()
-
-
-@pytest.fixture(scope='module')
-def coco(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    return root, toy_data.make_coco(root)['val2017']
 
 
 def test_mmdet_train_py_never_runs_a_payload_url(env, payload, coco, tmp_path):
