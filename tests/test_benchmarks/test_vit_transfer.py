@@ -2,7 +2,8 @@
 mmdet's Mask R-CNN R50-FPN 1x but for the ViT, the pyramid, the optimiser
 and the hooks; every backbone tensor, and every pyramid tensor after pyramid
 pre-training, loads unconverted; mmdet's train.py fine-tunes from load_from;
-a wrong pairing stops with one line naming both architectures."""
+a supervised classifier loads as the baseline; a wrong pairing stops with
+one line naming both architectures."""
 
 import os.path as osp
 
@@ -23,6 +24,7 @@ from test_swin_convnext_transfer import (
 
 from mmpixpro.benchmarks import transfer_weights
 from mmpixpro.benchmarks.transfer import find_hook_cfg
+from mmpixpro.testing import releases
 
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 SELFSUP = osp.join(REPO, 'configs', 'selfsup')
@@ -132,6 +134,31 @@ def test_the_checkpoint_loads_unconverted(reading, checkpoints):
     assert report['layout'] == 'mmpixpro pre-training checkpoint'
     if reading == 'vit_c4':
         assert 'neck.* starts fresh: the checkpoint has no neck.*' in report['notes']
+
+
+def test_a_supervised_classifier_loads_as_the_baseline(tmp_path):
+    """The supervised baseline on the same footing: an ImageNet-supervised
+    ViT in mmpretrain's release format (``ImageClassifier``, the ViT in its
+    classification form: class-token output) goes through the same hook;
+    every backbone tensor of the Mask R-CNN loads and equals the release's,
+    the classifier's head is left and said so, the pyramid starts fresh."""
+    cfg = small(VIT_1X)
+    backbone = {k: v for k, v in cfg.model.backbone.items() if k != 'init_cfg'}
+    backbone.update(out_type='cls_token')
+    release = str(tmp_path / 'vit_classifier.pth')
+    torch.save(releases.mmpretrain_classifier(backbone), release)
+    model = build_downstream(cfg)
+    hook = find_hook_cfg(cfg)
+    report = transfer_weights(model, release, hook.rules, hook.get('fresh', ()))
+    assert report['layout'].startswith('OpenMMLab checkpoint')
+    state, own = tensors(release), model.state_dict()
+    keys = [k for k in own if k.startswith('backbone.')]
+    assert sorted(report['modules']['backbone']['loaded']) == sorted(keys)
+    assert len(keys) > 20
+    for key in keys:
+        assert torch.equal(own[key], state[key]), key
+    assert any(n.startswith('head.*') and 'not loaded' in n for n in report['notes'])
+    assert 'neck.* starts fresh: the checkpoint has no neck.*' in report['notes']
 
 
 def test_mmdet_train_py_fine_tunes_the_vit_from_load_from(checkpoints, coco, tmp_path):
