@@ -40,14 +40,17 @@ def _register():
 
 def _process_global_classes():
     """mmengine's classes whose instances are process-wide by name: default
-    scopes, message hubs and visualizers (the latter every subclass too:
-    mmdet's and mmseg's configs all name theirs ``'visualizer'``, and
-    ``get_instance`` of a taken name returns the old one, save dir and all)."""
-    from mmengine.logging import MessageHub
+    scopes, message hubs, loggers and visualizers (every subclass too).
+    ``get_instance`` of a taken name returns the old instance, log file or
+    save dir and all: mmdet's and mmseg's configs all name their visualizer
+    ``'visualizer'``, and a Runner names its logger after the config file and
+    the second it starts, so two tiny runs of one config a second apart
+    would share one log file."""
+    from mmengine.logging import MessageHub, MMLogger
     from mmengine.registry import DefaultScope
     from mmengine.visualization import Visualizer
 
-    classes, todo = [DefaultScope, MessageHub], [Visualizer]
+    classes, todo = [DefaultScope, MessageHub], [Visualizer, MMLogger]
     while todo:
         cls = todo.pop()
         classes.append(cls)
@@ -57,8 +60,8 @@ def _process_global_classes():
 
 @contextlib.contextmanager
 def process_globals_kept():
-    """The default scopes, message hubs and visualizers as they were before
-    the block (the current one is the newest instance): a Runner, or
+    """The default scopes, message hubs, loggers and visualizers as they
+    were before the block (the current one is the newest instance): a Runner, or
     ``DefaultScope.overwrite_default_scope``, makes its own current for the
     whole process, and a later test would build from an mmdet scope, read
     another run's ``max_iters`` or write into another test's (removed) work
@@ -76,9 +79,9 @@ def process_globals_kept():
 
 @pytest.fixture(autouse=True)
 def _restore_process_globals():
-    """Every test ends with the default scopes, message hubs and visualizers
-    it started with (a fixture of a wider scope that runs a Runner keeps them
-    itself, with :func:`process_globals_kept`)."""
+    """Every test ends with the default scopes, message hubs, loggers and
+    visualizers it started with (a fixture of a wider scope that runs a
+    Runner keeps them itself, with :func:`process_globals_kept`)."""
     with process_globals_kept():
         yield
 
